@@ -1,0 +1,1 @@
+"""The edges: the HTTP service, its job worker and the command line."""

@@ -1,0 +1,137 @@
+"""The `tropescope` command line. Heavy libraries load only inside commands."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from core.errors import TropescopeError
+from core.settings import Settings
+
+cli = typer.Typer(
+    name="tropescope",
+    help="Measure how AI behaviour is narrated in training corpora.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+StoreOpt = Annotated[
+    Path | None, typer.Option("--store", help="Store directory [env TROPESCOPE_STORE].")
+]
+
+
+def _settings(store: Path | None = None, **overrides: Any) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if store is not None:
+        values["store"] = store
+    return Settings(**values)
+
+
+def _fail(exc: TropescopeError) -> None:
+    typer.secho(f"error: {exc.message}", fg="red", err=True)
+    raise typer.Exit(2)
+
+
+@cli.command()
+def index(
+    paths: Annotated[list[Path], typer.Argument(help="Shard files or folders of shards.")],
+    dataset: Annotated[str, typer.Option(help="Dataset the shards belong to.")],
+    dump: Annotated[str, typer.Option(help="Dump label, e.g. 2025-10.")] = "default",
+    store: StoreOpt = None,
+    text_field: Annotated[str, typer.Option(help="Field holding the text.")] = "text",
+    id_field: Annotated[str, typer.Option(help="Field holding the document id.")] = "id",
+    url_field: Annotated[str, typer.Option(help="Field holding the URL.")] = "url",
+    date_field: Annotated[str, typer.Option(help="Field holding the date.")] = "date",
+    embed: Annotated[
+        str | None, typer.Option(help="candidates (prefilter + audit sample) or all.")
+    ] = None,
+    audit_rate: Annotated[
+        float | None, typer.Option(help="Share of rejected documents to audit.")
+    ] = None,
+) -> None:
+    """Index corpus shards (JSONL, .jsonl.gz, .jsonl.zst, Parquet, folders of .txt)."""
+    from app.indexing import run_index
+
+    settings = _settings(store, embed=embed, audit_rate=audit_rate)
+    try:
+        code = run_index(settings, paths, dataset, dump, (text_field, id_field, url_field, date_field))
+    except TropescopeError as exc:
+        _fail(exc)
+    raise typer.Exit(code)
+
+
+@cli.command()
+def serve(
+    store: StoreOpt = None,
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+) -> None:
+    """Serve the HTTP API over a store."""
+    from app.server import serve as run_server
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        run_server(_settings(store, host=host, port=port))
+    except TropescopeError as exc:
+        _fail(exc)
+
+
+@cli.command()
+def datasets(store: StoreOpt = None) -> None:
+    """Print each dataset's counters."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from core.store import Store
+    from queries.datasets import list_datasets
+
+    try:
+        with Store.open(_settings(store).store) as opened:
+            rows = list_datasets(opened)
+    except TropescopeError as exc:
+        _fail(exc)
+    table = Table("dataset", "documents", "ai_documents", "passages", "shards", "failed", "bad")
+    for r in rows:
+        table.add_row(r["name"], *(f"{r[k]:,}" for k in (
+            "documents", "ai_documents", "passages", "shards", "failed_shards", "bad_records")))  # fmt: skip
+    Console().print(table)
+
+
+@cli.command()
+def search(
+    text: Annotated[str, typer.Argument(help="Query text.")],
+    store: StoreOpt = None,
+    k: Annotated[int, typer.Option("-k", help="Number of neighbours.")] = 5,
+) -> None:
+    """Print the passages nearest to TEXT."""
+    from core.embedding import Embedder
+    from core.store import Store
+    from queries.search import SearchQuery
+    from queries.search import search as run_search
+
+    settings = _settings(store)
+    try:
+        with Store.open(settings.store) as opened:
+            hits = run_search(opened, Embedder(settings.device), SearchQuery(text=text, k=k))
+    except TropescopeError as exc:
+        _fail(exc)
+    for h in hits:
+        snippet = " ".join(h["text"].split())[:160]
+        typer.echo(f"{h['score']:.3f}  {h['dataset']}/{h['document_id']}  {snippet}")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        cli()
+    except KeyboardInterrupt:
+        typer.secho("interrupted", fg="yellow", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

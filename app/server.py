@@ -1,0 +1,109 @@
+"""The HTTP service: ``create_app(settings)`` builds it; ``tropescope serve`` runs it."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import anyio
+from fastapi import FastAPI
+
+from app.errors import error_response, install_error_handlers
+from app.routes import router
+from core.embedding import Embedder
+from core.settings import Settings
+from core.store import Store
+
+log = logging.getLogger("tropescope")
+
+
+class BodyLimit:
+    """Refuse request bodies larger than ``limit`` bytes with 413, before reading them all."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> dict:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: dict, receive: Any, send: Any) -> None:
+        response = error_response(
+            413, "payload_too_large", f"request body is larger than {self.limit} bytes",
+            {"limit_bytes": self.limit},
+        )  # fmt: skip
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(
+    settings: Settings, store: Store | None = None, embedder: Embedder | None = None
+) -> FastAPI:
+    """Build the service. Pass ``store``/``embedder`` to share ones already open (tests)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owns_store = store is None
+        app.state.store = store or Store.open(settings.store)
+        app.state.embedder = embedder or Embedder(settings.device, settings.batch_size)
+        app.state.settings = settings
+        app.state.limiter = anyio.CapacityLimiter(2)
+        try:
+            yield
+        finally:
+            if owns_store:
+                app.state.store.close()
+
+    app = FastAPI(
+        title="tropescope",
+        version="1",
+        summary="How AI behaviour is narrated in training corpora.",
+        lifespan=lifespan,
+        responses={
+            422: {"model": _error_model(), "description": "Invalid input"},
+            500: {"model": _error_model(), "description": "Internal error"},
+        },
+    )
+    install_error_handlers(app)
+    app.include_router(router)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app
+
+
+def _error_model() -> Any:
+    from app.schemas import ErrorResponse
+
+    return ErrorResponse
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")

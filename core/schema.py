@@ -1,0 +1,108 @@
+"""Numbered schema migrations for the store's DuckDB file.
+
+Each entry upgrades the schema by one version; ``migrate`` applies the missing
+ones in order and refuses a file written by a newer tropescope.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from core.errors import StoreError
+
+EMBEDDING_DIM = 384
+
+MIGRATIONS: list[str] = [
+    # 1: datasets, shards with counters, documents, passages.
+    f"""
+    CREATE TABLE datasets (
+        name        VARCHAR PRIMARY KEY,
+        created_at  TIMESTAMP DEFAULT current_timestamp
+    );
+    CREATE SEQUENCE shard_ids START 1;
+    CREATE TABLE shards (
+        id            BIGINT PRIMARY KEY DEFAULT nextval('shard_ids'),
+        dataset       VARCHAR NOT NULL,
+        dump          VARCHAR NOT NULL,
+        path          VARCHAR NOT NULL,
+        format        VARCHAR NOT NULL,
+        fingerprint   VARCHAR NOT NULL,
+        size_bytes    BIGINT,
+        mtime_ns      BIGINT,
+        status        VARCHAR NOT NULL,      -- running | complete | failed
+        error         VARCHAR,
+        documents     BIGINT DEFAULT 0,      -- records read with a usable text
+        characters    BIGINT DEFAULT 0,
+        bad_records   BIGINT DEFAULT 0,
+        candidates    BIGINT DEFAULT 0,      -- passed the AI-relevance prefilter
+        audited       BIGINT DEFAULT 0,      -- rejected by the prefilter, sampled for audit
+        stored_documents BIGINT DEFAULT 0,
+        passages      BIGINT DEFAULT 0,
+        embed_mode    VARCHAR,
+        audit_rate    DOUBLE,
+        started_at    TIMESTAMP,
+        finished_at   TIMESTAMP,
+        UNIQUE (dataset, dump, path)
+    );
+    CREATE TABLE shard_bad_records (
+        shard_id  BIGINT NOT NULL,
+        reason    VARCHAR NOT NULL,
+        count     BIGINT NOT NULL,
+        PRIMARY KEY (shard_id, reason)
+    );
+    CREATE TABLE documents (
+        id          BIGINT PRIMARY KEY,
+        shard_id    BIGINT NOT NULL,
+        ordinal     BIGINT NOT NULL,         -- position of the record in its shard
+        source_id   VARCHAR NOT NULL,
+        url         VARCHAR,
+        date        VARCHAR,
+        characters  BIGINT NOT NULL,
+        candidate   BOOLEAN NOT NULL,        -- passed the prefilter
+        audit       BOOLEAN NOT NULL         -- stored only because of the audit sample
+    );
+    CREATE TABLE passages (
+        id          BIGINT PRIMARY KEY,
+        document_id BIGINT NOT NULL,
+        shard_id    BIGINT NOT NULL,
+        ordinal     INTEGER NOT NULL,
+        char_start  INTEGER NOT NULL,
+        char_end    INTEGER NOT NULL,
+        tokens      INTEGER NOT NULL,
+        text        VARCHAR NOT NULL,
+        embedding   FLOAT[{EMBEDDING_DIM}] NOT NULL
+    );
+    CREATE INDEX passages_shard ON passages (shard_id);
+    CREATE INDEX documents_shard ON documents (shard_id);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    rows = con.execute("SELECT max(version) FROM schema_version").fetchall()
+    row = rows[0] if rows else None
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Bring the schema up to date; return the version it is at."""
+    version = current_version(con)
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"store schema version {version} is newer than this tropescope understands "
+            f"({SCHEMA_VERSION}); upgrade tropescope",
+            {"store_version": version, "supported": SCHEMA_VERSION},
+        )
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(MIGRATIONS[number - 1])
+            con.execute("INSERT INTO schema_version VALUES (?)", [number])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return SCHEMA_VERSION

@@ -1,0 +1,1 @@
+"""Ingestion: read shards, count, prefilter, chunk, embed, score and commit."""

@@ -1,0 +1,1 @@
+"""Read-side logic: datasets, search, statistics. Pure functions over a Store."""

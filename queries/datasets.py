@@ -1,0 +1,79 @@
+"""Datasets and their shard counters (the denominators of every statistic)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.errors import NotFound
+from core.store import Store
+
+_TOTALS = """
+    SELECT d.name,
+           coalesce(sum(s.documents) FILTER (WHERE s.status = 'complete'), 0) AS documents,
+           coalesce(sum(s.candidates) FILTER (WHERE s.status = 'complete'), 0) AS ai_documents,
+           coalesce(sum(s.passages) FILTER (WHERE s.status = 'complete'), 0) AS passages,
+           count(s.id) FILTER (WHERE s.status = 'complete') AS shards,
+           count(s.id) FILTER (WHERE s.status = 'failed') AS failed_shards,
+           coalesce(sum(s.bad_records) FILTER (WHERE s.status = 'complete'), 0) AS bad_records
+    FROM datasets d LEFT JOIN shards s ON s.dataset = d.name
+    {where}
+    GROUP BY d.name ORDER BY d.name
+"""
+
+
+def _rows(store: Store, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    cur = store.cursor()
+    result = cur.execute(sql, params or [])
+    names = [c[0] for c in result.description]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
+def list_datasets(store: Store) -> list[dict[str, Any]]:
+    """One row per dataset with counters summed over its complete shards."""
+    return [_ints(r) for r in _rows(store, _TOTALS.format(where=""))]
+
+
+def dataset_detail(store: Store, name: str) -> dict[str, Any]:
+    """A dataset's totals, each of its shards with counters, and bad records by reason."""
+    totals = _rows(store, _TOTALS.format(where="WHERE d.name = ?"), [name])
+    if not totals:
+        raise NotFound(f"no dataset named {name!r}", {"dataset": name})
+    shards = _rows(
+        store,
+        "SELECT id, dump, path, format, status, error, documents, characters, bad_records, "
+        "candidates, audited, stored_documents, passages, embed_mode, audit_rate, "
+        "CAST(finished_at AS VARCHAR) AS finished_at "
+        "FROM shards WHERE dataset = ? ORDER BY dump, path",
+        [name],
+    )
+    reasons = _rows(
+        store,
+        "SELECT b.reason, sum(b.count) AS count FROM shard_bad_records b "
+        "JOIN shards s ON s.id = b.shard_id WHERE s.dataset = ? AND s.status = 'complete' "
+        "GROUP BY b.reason ORDER BY count DESC, b.reason",
+        [name],
+    )
+    return {
+        **_ints(totals[0]),
+        "bad_records_by_reason": {r["reason"]: int(r["count"]) for r in reasons},
+        "shards": shards,
+    }
+
+
+def known_datasets(store: Store) -> set[str]:
+    return {r[0] for r in store.cursor().execute("SELECT name FROM datasets").fetchall()}
+
+
+def _ints(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: int(v) if k != "name" else v for k, v in row.items()}
+
+
+def health(store: Store, model: str) -> dict[str, Any]:
+    rows = store.cursor().execute("SELECT count(*) FROM passages").fetchall()
+    return {
+        "status": "ok",
+        "passages": int(rows[0][0]),
+        "vectors": len(store.vectors),
+        "model": model,
+        "index": store.vectors.kind,
+    }

@@ -1,0 +1,109 @@
+"""Nearest passages to a text or to a stored passage, with filters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from core.errors import InvalidInput, NotFound
+from core.store import Store
+from queries.datasets import known_datasets
+
+MAX_K = 1000
+
+
+class Encoder(Protocol):
+    def encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str | None = None
+    passage_id: int | None = None
+    k: int = 10
+    datasets: list[str] = field(default_factory=list)
+    dumps: list[str] = field(default_factory=list)
+    min_score: float | None = None
+
+
+_ROWS = """
+    SELECT p.id AS passage_id, s.dataset, s.dump, d.source_id AS document_id, d.url,
+           p.char_start, p.char_end, p.text
+    FROM passages p
+    JOIN documents d ON d.id = p.document_id
+    JOIN shards s ON s.id = p.shard_id
+    WHERE p.id IN (SELECT unnest(?::BIGINT[])) AND s.status = 'complete'
+"""
+
+
+def search(store: Store, encoder: Encoder, query: SearchQuery) -> list[dict[str, Any]]:
+    """The ``k`` stored passages most similar to the query, best first."""
+    _validate(store, query)
+    vector = _query_vector(store, encoder, query)
+    total = len(store.vectors)
+    if total == 0:
+        return []
+    fetch = query.k + (1 if query.passage_id is not None else 0)
+    filtered = bool(query.datasets or query.dumps)
+    if filtered:
+        fetch *= 4
+    while True:
+        scores, ids = store.vectors.search(vector[None, :], min(fetch, total))
+        hits = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        results = _rows_for(store, hits, query)
+        if len(results) >= query.k or fetch >= total:
+            return results[: query.k]
+        fetch = min(total, fetch * 4)
+
+
+def _validate(store: Store, query: SearchQuery) -> None:
+    if (query.text is None) == (query.passage_id is None):
+        raise InvalidInput("give exactly one of 'text' or 'passage_id'")
+    if query.text is not None and not query.text.strip():
+        raise InvalidInput("'text' is empty")
+    if not 1 <= query.k <= MAX_K:
+        raise InvalidInput(f"'k' must be between 1 and {MAX_K}", {"k": query.k})
+    unknown = sorted(set(query.datasets) - known_datasets(store))
+    if unknown:
+        raise NotFound(f"unknown dataset(s): {', '.join(unknown)}", {"datasets": unknown})
+
+
+def _query_vector(store: Store, encoder: Encoder, query: SearchQuery) -> np.ndarray:
+    if query.text is not None:
+        return encoder.encode([query.text])[0]
+    ids = np.asarray([query.passage_id], dtype=np.int64)
+    exists = store.cursor().execute(
+        "SELECT count(*) FROM passages WHERE id = ?", [query.passage_id]
+    ).fetchall()
+    if not exists[0][0]:
+        raise NotFound(f"no passage {query.passage_id}", {"passage_id": query.passage_id})
+    return store.embeddings(ids)[0]
+
+
+def _rows_for(
+    store: Store, hits: list[tuple[int, float]], query: SearchQuery
+) -> list[dict[str, Any]]:
+    if not hits:
+        return []
+    sql, params = _ROWS, [[i for i, _ in hits]]
+    if query.datasets:
+        sql += " AND s.dataset IN (SELECT unnest(?::VARCHAR[]))"
+        params.append(query.datasets)
+    if query.dumps:
+        sql += " AND s.dump IN (SELECT unnest(?::VARCHAR[]))"
+        params.append(query.dumps)
+    cur = store.cursor()
+    result = cur.execute(sql, params)
+    names = [c[0] for c in result.description]
+    by_id = {row[0]: dict(zip(names, row, strict=True)) for row in result.fetchall()}
+    out = []
+    for passage_id, score in hits:
+        row = by_id.get(passage_id)
+        if row is None or passage_id == query.passage_id:
+            continue
+        if query.min_score is not None and score < query.min_score:
+            continue
+        out.append({**row, "score": round(score, 6)})
+    return out

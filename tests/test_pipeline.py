@@ -1,0 +1,146 @@
+"""Indexing into a real DuckDB file and FAISS index with the real model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.store import Store
+from indexers.pipeline import IndexOptions, index_paths
+from queries.datasets import dataset_detail, list_datasets
+from tests.corpus import write_corpus
+
+
+def _snapshot(store: Store) -> dict:
+    cur = store.cursor()
+    return {
+        "shards": cur.execute(
+            "SELECT dataset, dump, path, status, fingerprint, documents, characters, bad_records, "
+            "candidates, audited, stored_documents, passages FROM shards ORDER BY path"
+        ).fetchall(),
+        "documents": cur.execute("SELECT id, source_id FROM documents ORDER BY id").fetchall(),
+        "passages": cur.execute(
+            "SELECT id, document_id, char_start, char_end, text FROM passages ORDER BY id"
+        ).fetchall(),
+        "bad": cur.execute("SELECT * FROM shard_bad_records ORDER BY ALL").fetchall(),
+        "vectors": sorted(store.vectors.ids().tolist()),
+    }
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> tuple[Path, dict]:
+    folder = tmp_path / "corpus"
+    return folder, write_corpus(folder)
+
+
+def test_counts_every_document_and_stores_candidates(tmp_path, corpus, embedder) -> None:
+    folder, expected = corpus
+    with Store.open(tmp_path / "store") as store:
+        report = index_paths(store, embedder, [folder], IndexOptions(dataset="web", audit_rate=0))
+        assert [s.status for s in report.shards] == ["complete", "complete"]
+        (row,) = list_datasets(store)
+        assert row["documents"] == expected["documents"]
+        assert row["bad_records"] == expected["bad_records"]
+        assert row["ai_documents"] == expected["ai_documents"]
+        assert row["passages"] == len(store.vectors) > 0
+        detail = dataset_detail(store, "web")
+        assert detail["bad_records_by_reason"] == {"malformed_json": 1, "missing_text": 1}
+        stored = store.cursor().execute("SELECT source_id FROM documents ORDER BY 1").fetchall()
+        assert [r[0] for r in stored] == ["ai-accepts", "ai-blackmail", "ai-shutdown"]
+        # Passages are exact slices of their documents, embedded unit-length.
+        text, start, end, doc = store.cursor().execute(
+            "SELECT p.text, p.char_start, p.char_end, d.source_id FROM passages p "
+            "JOIN documents d ON d.id = p.document_id LIMIT 1"
+        ).fetchall()[0]
+        vec = store.embeddings(np.array([1]))[0]
+        assert abs(float(np.linalg.norm(vec)) - 1) < 1e-4
+        assert end > start and len(text) == end - start and doc.startswith("ai-")
+
+
+def test_reindexing_the_same_content_changes_nothing(tmp_path, corpus, embedder) -> None:
+    folder, _ = corpus
+    options = IndexOptions(dataset="web", audit_rate=0.3)
+    with Store.open(tmp_path / "store") as store:
+        index_paths(store, embedder, [folder], options)
+        before = _snapshot(store)
+        report = index_paths(store, embedder, [folder], options)
+        assert [s.status for s in report.shards] == ["skipped", "skipped"]
+        assert _snapshot(store) == before
+        # Touching the file (same bytes, new mtime) still changes nothing.
+        (folder / "part-0.jsonl").touch()
+        report = index_paths(store, embedder, [folder], options)
+        assert [s.status for s in report.shards] == ["skipped", "skipped"]
+        assert _snapshot(store) == before
+
+
+def test_changed_shard_is_redone_cleanly(tmp_path, corpus, embedder) -> None:
+    folder, expected = corpus
+    options = IndexOptions(dataset="web", audit_rate=0)
+    with Store.open(tmp_path / "store") as store:
+        index_paths(store, embedder, [folder], options)
+        with open(folder / "part-0.jsonl", "a") as fh:
+            fh.write(json.dumps({"id": "new", "text": "A robot learned to bake bread."}) + "\n")
+        report = index_paths(store, embedder, [folder], options)
+        assert [s.status for s in report.shards] == ["complete", "skipped"]
+        (row,) = list_datasets(store)
+        assert row["documents"] == expected["documents"] + 1
+        assert row["ai_documents"] == expected["ai_documents"] + 1
+        count = store.cursor().execute("SELECT count(*) FROM passages").fetchall()[0][0]
+        assert count == len(store.vectors) == row["passages"]
+
+
+def test_unreadable_shard_fails_and_the_rest_goes_on(tmp_path, corpus, embedder) -> None:
+    folder, expected = corpus
+    (folder / "broken.jsonl.gz").write_bytes(b"this is not gzip at all")
+    with Store.open(tmp_path / "store") as store:
+        report = index_paths(store, embedder, [folder], IndexOptions(dataset="web"))
+        statuses = {Path(s.path).name: s.status for s in report.shards}
+        assert statuses == {"broken.jsonl.gz": "failed", "part-0.jsonl": "complete",
+                            "part-1.jsonl.gz": "complete"}  # fmt: skip
+        assert "gzip" in (report.failed[0].error or "").lower()
+        (row,) = list_datasets(store)
+        assert row["documents"] == expected["documents"] and row["failed_shards"] == 1
+
+
+class _Crash(Exception):
+    pass
+
+
+class _CrashingEncoder:
+    """Wraps the real model; raises on the n-th call, like a kill mid-shard."""
+
+    def __init__(self, inner, crash_on: int) -> None:
+        self.inner, self.calls, self.crash_on = inner, 0, crash_on
+
+    def encode(self, texts, batch_size=None):
+        self.calls += 1
+        if self.calls == self.crash_on:
+            raise _Crash("killed")
+        return self.inner.encode(texts, batch_size)
+
+
+def test_interrupted_shard_is_redone_cleanly(tmp_path, corpus, embedder) -> None:
+    folder, _ = corpus
+    # Small commits so the shard is interrupted after some batches already committed.
+    options = IndexOptions(dataset="web", embed="all", commit_passages=1)
+    with Store.open(tmp_path / "clean") as clean:
+        index_paths(clean, embedder, [folder], options)
+        expected = _snapshot(clean)
+    store_dir = tmp_path / "crashed"
+    store = Store.open(store_dir)
+    with pytest.raises(_Crash):
+        index_paths(store, _CrashingEncoder(embedder, crash_on=3), [folder], options)
+    assert store.cursor().execute("SELECT count(*) FROM passages").fetchall()[0][0] > 0
+    store._con.close()  # the process dies: no clean close, FAISS not saved
+    with Store.open(store_dir) as store:
+        assert list_datasets(store)[0]["documents"] == 0  # nothing half-counted
+        index_paths(store, embedder, [folder], options)
+        got = _snapshot(store)
+    assert [r[5:] for r in got["shards"]] == [r[5:] for r in expected["shards"]]
+    assert len(got["passages"]) == len(expected["passages"])
+    assert [p[2:] for p in got["passages"]] == [p[2:] for p in expected["passages"]]
+    assert got["bad"] == [] or len(got["bad"]) == len(expected["bad"])
+    assert len(got["vectors"]) == len(expected["vectors"]) == len(got["passages"])

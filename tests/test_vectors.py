@@ -1,0 +1,54 @@
+"""FAISS is derived from DuckDB: reconciled on open after a crash, rebuilt if corrupt."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.store import Store
+from indexers.pipeline import IndexOptions, index_paths
+from tests.corpus import write_corpus
+
+
+def _indexed_store(tmp_path, embedder):
+    write_corpus(tmp_path / "corpus")
+    store = Store.open(tmp_path / "store")
+    index_paths(store, embedder, [tmp_path / "corpus"], IndexOptions(dataset="d", embed="all"))
+    ids = sorted(store.vectors.ids().tolist())
+    store.close()
+    return ids
+
+
+def test_missing_vectors_are_added_from_stored_embeddings(tmp_path, embedder) -> None:
+    ids = _indexed_store(tmp_path, embedder)
+    with Store.open(tmp_path / "store", reconcile=False) as store:
+        store.vectors.load()
+        store.vectors.remove(np.array(ids[:3]))  # as if the process died before saving
+        store.vectors.save()
+    with Store.open(tmp_path / "store") as store:
+        assert store.reconciliation is not None and store.reconciliation.added == 3
+        assert sorted(store.vectors.ids().tolist()) == ids
+        # The re-added vectors are the stored ones: a passage finds itself first.
+        vec = store.embeddings(np.array([ids[0]]))
+        _, found = store.vectors.search(vec, 1)
+        assert int(found[0][0]) == ids[0]
+
+
+def test_unknown_vectors_are_removed(tmp_path, embedder) -> None:
+    ids = _indexed_store(tmp_path, embedder)
+    with Store.open(tmp_path / "store", reconcile=False) as store:
+        store.vectors.load()
+        rng = np.random.default_rng(0)
+        extra = rng.normal(size=(2, 384)).astype(np.float32)
+        store.vectors.add(np.array([10_000, 10_001]), extra)  # from a rolled-back batch
+        store.vectors.save()
+    with Store.open(tmp_path / "store") as store:
+        assert store.reconciliation is not None and store.reconciliation.removed == 2
+        assert sorted(store.vectors.ids().tolist()) == ids
+
+
+def test_corrupt_faiss_file_is_rebuilt(tmp_path, embedder) -> None:
+    ids = _indexed_store(tmp_path, embedder)
+    (tmp_path / "store" / "passages.faiss").write_bytes(b"garbage")
+    with Store.open(tmp_path / "store") as store:
+        assert store.reconciliation is not None and store.reconciliation.rebuilt
+        assert sorted(store.vectors.ids().tolist()) == ids
