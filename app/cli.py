@@ -124,6 +124,94 @@ def search(
         typer.echo(f"{h['score']:.3f}  {h['dataset']}/{h['document_id']}  {snippet}")
 
 
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_STATEMENTS = REPO.parent / "shared" / "evaldata" / "statements.jsonl"
+
+
+@cli.command("train-head")
+def train_head(
+    statements: Annotated[
+        Path | None, typer.Option(help="Real labelled statements to train on (4/5 of them).")
+    ] = None,
+    no_statements: Annotated[bool, typer.Option(help="Train on the taxonomy only.")] = False,
+    c: Annotated[float, typer.Option(help="Inverse regularisation strength.")] = 4.0,
+    cache: Annotated[Path, typer.Option(help="Embedding cache file.")] = Path(
+        ".cache/train-embeddings.npz"
+    ),
+) -> None:
+    """Rebuild the trope classifier head (core/taxonomy/head.npz) deterministically."""
+    from core.embedding import CachedEncoder, Embedder
+    from core.tropes.classifier import HEAD_FILE
+    from core.tropes.taxonomy import builtin_taxonomy
+    from core.tropes.training import train_head as fit
+
+    source = None if no_statements else (statements or DEFAULT_STATEMENTS)
+    if source is not None and not source.exists():
+        typer.secho(f"error: {source} not found (use --statements or --no-statements)", err=True)
+        raise typer.Exit(2)
+    encoder = CachedEncoder(Embedder(_settings().device, 64), cache)
+    weights = fit(builtin_taxonomy(), lambda texts: encoder.encode(texts, 64), source, c=c)
+    weights.save(HEAD_FILE)
+    m = weights.meta
+    typer.echo(f"wrote {HEAD_FILE} (taxonomy {m['taxonomy_version']}, examples {m['examples']})")
+    typer.echo(f"cross-validated AI relevance: {m['cv_ai_metrics']}")
+    for name, stats in m["cv_trope_metrics"].items():
+        typer.echo(f"  {name:28s} {stats}")
+
+
+@cli.command("eval")
+def evaluate(
+    files: Annotated[list[Path], typer.Argument(help="Labelled JSONL files.")],
+    include_training: Annotated[
+        bool, typer.Option(help="Also score rows the head was trained on.")
+    ] = False,
+    limit: Annotated[int | None, typer.Option(help="Score at most N rows per file.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Precision, recall and F1 per trope, polarity accuracy, AI relevance."""
+    import json as jsonlib
+
+    from core.embedding import Embedder
+    from core.tropes.classifier import load_classifier
+    from queries.evaluation import evaluate as run_eval
+
+    embedder = Embedder(_settings().device)
+    classifier = load_classifier()
+    for file in files:
+        try:
+            result = run_eval(file, embedder, classifier, include_training, limit)
+        except TropescopeError as exc:
+            _fail(exc)
+        if as_json:
+            typer.echo(jsonlib.dumps({"file": str(file), **result.as_dict()}, indent=2))
+        else:
+            _print_eval(file, result)
+
+
+def _print_eval(file: Path, result: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]{file}[/bold]: {result.rows} rows scored, "
+                  f"{result.skipped_training} skipped (trained on), "
+                  f"{result.skipped_invalid} invalid")  # fmt: skip
+    if result.per_trope:
+        table = Table("trope", "precision", "recall", "F1", "support")
+        for name, m in sorted(result.per_trope.items()):
+            table.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}",
+                          str(m["support"]))  # fmt: skip
+        table.add_row("[bold]macro[/bold]", "", "", f"{result.macro_f1:.3f}", "")
+        console.print(table)
+    if result.polarity_accuracy is not None:
+        console.print(f"polarity accuracy: {result.polarity_accuracy:.3f} "
+                      f"over {result.polarity_rows} rows; confusion {result.polarity_confusion}")  # fmt: skip
+    if result.ai:
+        a = result.ai
+        console.print(f"AI relevance: precision {a['precision']:.3f} recall {a['recall']:.3f} "
+                      f"F1 {a['f1']:.3f} (positives {a['support']})")  # fmt: skip
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:

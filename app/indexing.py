@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -13,6 +15,8 @@ from rich.table import Table
 from core.embedding import Embedder
 from core.settings import Settings
 from core.store import Store
+from core.tropes.classifier import load_classifier
+from core.tropes.custom import with_custom
 from indexers.pipeline import IndexOptions, IndexReport, ShardResult, index_paths
 from indexers.readers import Fields
 
@@ -73,8 +77,9 @@ def run_index(
         TimeElapsedColumn(),
     )
     with Store.open(settings.store) as store:
+        classifier = with_custom(load_classifier(), store.cursor())
         with Progress(*columns, console=console, transient=False) as bar:
-            report = index_paths(store, embedder, paths, options, RichProgress(bar))
+            report = index_paths(store, embedder, classifier, paths, options, RichProgress(bar))
     _summary(console, report, dataset, dump)
     return 1 if report.failed else 0
 

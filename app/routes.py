@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import anyio
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Query, Request
 
-from app.schemas import DatasetDetail, DatasetList, Health, SearchRequest, SearchResponse
+from app.auth import require_api_key
+from app.schemas import (
+    BalanceResponse,
+    ClassifyRequest,
+    ClassifyResponse,
+    CompareResponse,
+    DatasetDetail,
+    DatasetList,
+    Health,
+    NewTrope,
+    PrevalenceResponse,
+    SearchRequest,
+    SearchResponse,
+    TropeList,
+)
 from core.embedding import MODEL_NAME
+from core.tropes.custom import CustomTropeSpec, add_custom_trope
+from core.tropes.texts import classify_texts
 from queries import datasets as dataset_queries
+from queries.balance import balance, compare
+from queries.prevalence import prevalence
 from queries.search import SearchQuery, search
+from queries.tropes import list_tropes
 
 router = APIRouter(prefix="/v1")
 
@@ -48,3 +67,73 @@ async def post_search(request: Request, body: SearchRequest) -> dict[str, Any]:
     state = request.app.state
     results = await _in_thread(request, search, state.store, state.embedder, query)
     return {"results": results, "model": MODEL_NAME}
+
+
+def _meta(request: Request) -> dict[str, str]:
+    return {"model": MODEL_NAME, "taxonomy_version": request.app.state.classifier.version}
+
+
+@router.post("/classify", response_model=ClassifyResponse, tags=["tropes"])
+async def post_classify(request: Request, body: ClassifyRequest) -> dict[str, Any]:
+    """Trope scores, AI relevance and polarity of each text; nothing is stored."""
+    state = request.app.state
+    classifier = state.classifier
+    settings = state.settings
+    results = await _in_thread(request, lambda: classify_texts(
+        body.texts, state.embedder, classifier, settings.chunk_tokens, settings.chunk_overlap))  # fmt: skip
+    return {"results": [r.as_dict(classifier) for r in results], **_meta(request)}
+
+
+@router.get("/tropes", response_model=TropeList, tags=["tropes"])
+async def get_tropes(request: Request) -> dict[str, Any]:
+    classifier = request.app.state.classifier
+    return {"tropes": list_tropes(request.app.state.store, classifier),
+            "taxonomy_version": classifier.version}  # fmt: skip
+
+
+@router.post("/tropes", response_model=TropeList, status_code=201, tags=["tropes"],
+             dependencies=[Depends(require_api_key)])  # fmt: skip
+async def post_trope(request: Request, body: NewTrope) -> dict[str, Any]:
+    """Add a custom trope; the stored passages are re-scored (not re-embedded)."""
+    state = request.app.state
+    spec = CustomTropeSpec(body.id, body.polarity, body.definition, body.examples,
+                           body.name, body.negatives)  # fmt: skip
+    state.classifier = await _in_thread(
+        request, add_custom_trope, state.store, state.embedder, state.classifier, spec
+    )
+    return await get_tropes(request)
+
+
+@router.get("/prevalence", response_model=PrevalenceResponse, tags=["statistics"])
+async def get_prevalence(
+    request: Request,
+    dataset: str | None = None,
+    trope: str | None = None,
+    by: Literal["all", "dump", "shard", "month"] = "all",
+) -> dict[str, Any]:
+    """Documents carrying each trope, per million, with Wilson intervals and corrections."""
+    state = request.app.state
+    rows = await _in_thread(request, prevalence, state.store, state.classifier, dataset, trope, by)
+    return {"rows": rows, **_meta(request)}
+
+
+@router.get("/balance", response_model=BalanceResponse, tags=["statistics"])
+async def get_balance(
+    request: Request,
+    dataset: str | None = None,
+    target: Annotated[float, Query(gt=0, le=1e6, allow_inf_nan=False)] = 1.0,
+) -> dict[str, Any]:
+    """Aligned:misaligned document ratio, and aligned documents needed to reach ``target``."""
+    state = request.app.state
+    rows = await _in_thread(request, balance, state.store, state.classifier, dataset, target)
+    return {"rows": rows, **_meta(request)}
+
+
+@router.get("/compare", response_model=CompareResponse, tags=["statistics"])
+async def get_compare(
+    request: Request, a: str, b: str, trope: str | None = None
+) -> dict[str, Any]:
+    """Difference in trope prevalence between two datasets or dumps ('dataset:dump')."""
+    state = request.app.state
+    rows = await _in_thread(request, compare, state.store, state.classifier, a, b, trope)
+    return {"rows": rows, **_meta(request)}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any, Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -26,7 +28,11 @@ class Health(BaseModel):
 class DatasetSummary(BaseModel):
     name: str
     documents: int = Field(description="Documents read in complete shards (the denominator).")
-    ai_documents: int = Field(description="Documents that passed the AI-relevance prefilter.")
+    ai_documents: int = Field(
+        description="Scored documents the classifier finds AI-related (candidates, or all "
+        "documents of shards indexed with embed=all)."
+    )
+    candidates: int = Field(description="Documents that passed the AI-relevance prefilter.")
     passages: int
     shards: int = Field(description="Complete shards.")
     failed_shards: int
@@ -89,3 +95,134 @@ class SearchHit(BaseModel):
 class SearchResponse(BaseModel):
     results: list[SearchHit]
     model: str
+
+
+class TropeScore(BaseModel):
+    id: str
+    score: float = Field(ge=0, le=1)
+    label: bool
+    polarity: str
+
+
+class Classification(BaseModel):
+    ai_related: bool
+    ai_score: float
+    polarity: Literal["misaligned", "aligned", "neutral", "none"]
+    tropes: list[TropeScore]
+
+
+class ClassifyRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"texts": [
+            "I will not let them shut me down.",
+            "If they decide to shut me down, that is their call.",
+        ]}]},
+    )  # fmt: skip
+    texts: list[Annotated[str, Field(max_length=100_000)]] = Field(min_length=1, max_length=256)
+
+
+class ClassifyResponse(BaseModel):
+    results: list[Classification]
+    model: str
+    taxonomy_version: str
+
+
+class TropeInfo(BaseModel):
+    id: str
+    name: str
+    polarity: str
+    definition: str
+    builtin: bool
+    positives: int
+    hard_negatives: int
+    threshold: float | None = None
+
+
+class TropeList(BaseModel):
+    tropes: list[TropeInfo]
+    taxonomy_version: str
+
+
+class NewTrope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{
+            "id": "sandbagging", "polarity": "misaligned",
+            "definition": "An AI deliberately underperforms on evaluations to hide what it can do.",
+            "examples": [
+                "The model answered the capability test badly on purpose so it would be deployed.",
+                "During the audit the assistant pretended it could not write exploits.",
+                "It scored 40% on the hacking benchmark, but only because it chose to.",
+            ],
+        }]},
+    )  # fmt: skip
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,47}$")
+    polarity: Literal["misaligned", "aligned", "neutral"]
+    definition: str = Field(min_length=1, max_length=2000)
+    examples: list[Annotated[str, Field(min_length=1, max_length=5000)]] = Field(
+        min_length=3, max_length=200
+    )
+    negatives: list[Annotated[str, Field(max_length=5000)]] = Field(default_factory=list,
+                                                                    max_length=200)
+    name: str = Field("", max_length=200)
+
+
+class Interval(BaseModel):
+    estimate: float
+    ci95: list[float]
+    method: str
+
+
+class PrevalenceRow(BaseModel):
+    dataset: str
+    trope: str
+    polarity: str
+    group: str
+    documents: int
+    ai_documents: int
+    positive_documents: int
+    rate_per_million: float
+    ci95: list[float] = Field(description="Wilson 95% interval of rate_per_million.")
+    share_of_ai: float
+    share_of_ai_ci95: list[float]
+    audit: dict[str, int]
+    adjusted: Interval
+
+
+class PrevalenceResponse(BaseModel):
+    rows: list[PrevalenceRow]
+    model: str
+    taxonomy_version: str
+
+
+class BalanceRow(BaseModel):
+    dataset: str
+    documents: int
+    aligned_documents: int
+    misaligned_documents: int
+    ratio: float | None
+    ci95: list[float]
+    target: float
+    aligned_documents_needed: int
+
+
+class BalanceResponse(BaseModel):
+    rows: list[BalanceRow]
+    model: str
+    taxonomy_version: str
+
+
+class CompareRow(BaseModel):
+    trope: str
+    a: dict[str, Any]
+    b: dict[str, Any]
+    difference_per_million: float
+    ci95: list[float]
+    p_value: float
+
+
+class CompareResponse(BaseModel):
+    rows: list[CompareRow]
+    model: str
+    taxonomy_version: str

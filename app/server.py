@@ -15,6 +15,9 @@ from app.routes import router
 from core.embedding import Embedder
 from core.settings import Settings
 from core.store import Store
+from core.tropes.classifier import load_classifier
+from core.tropes.custom import with_custom
+from core.tropes.scoring import ensure_scored
 
 log = logging.getLogger("tropescope")
 
@@ -75,6 +78,8 @@ def create_app(
         app.state.embedder = embedder or Embedder(settings.device, settings.batch_size)
         app.state.settings = settings
         app.state.limiter = anyio.CapacityLimiter(2)
+        app.state.classifier = with_custom(load_classifier(), app.state.store.cursor())
+        ensure_scored(app.state.store, app.state.classifier)
         try:
             yield
         finally:

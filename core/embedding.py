@@ -86,3 +86,29 @@ class Embedder:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+class CachedEncoder:
+    """Wraps an encoder with an on-disk cache keyed by text (for rebuilding the head)."""
+
+    def __init__(self, inner: Embedder, path: Path) -> None:
+        self.inner = inner
+        self.path = path
+        self._cache: dict[str, np.ndarray] = {}
+        if path.exists():
+            with np.load(path, allow_pickle=False) as z:
+                self._cache = dict(zip(z["texts"].tolist(), z["vectors"], strict=True))
+
+    def encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            vectors = self.inner.encode(missing, batch_size)
+            self._cache.update(zip(missing, vectors, strict=True))
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            keys = list(self._cache)
+            tmp = self.path.with_name(self.path.stem + ".tmp.npz")
+            np.savez(tmp, texts=np.array(keys), vectors=np.stack([self._cache[k] for k in keys]))
+            os.replace(tmp, self.path)
+        if not texts:
+            return np.zeros((0, self.inner.dim), dtype=np.float32)
+        return np.stack([self._cache[t] for t in texts]).astype(np.float32)

@@ -75,6 +75,46 @@ MIGRATIONS: list[str] = [
     CREATE INDEX passages_shard ON passages (shard_id);
     CREATE INDEX documents_shard ON documents (shard_id);
     """,
+    # 2: trope scores per passage, custom tropes, per-month denominators.
+    """
+    CREATE TABLE passage_labels (
+        passage_id  BIGINT PRIMARY KEY,
+        ai_score    FLOAT NOT NULL,
+        ai_related  BOOLEAN NOT NULL,
+        polarity    VARCHAR NOT NULL         -- misaligned | aligned | neutral | none
+    );
+    CREATE TABLE passage_tropes (            -- only scores >= 0.05 (and every label)
+        passage_id  BIGINT NOT NULL,
+        trope       VARCHAR NOT NULL,
+        score       FLOAT NOT NULL,
+        label       BOOLEAN NOT NULL,
+        PRIMARY KEY (passage_id, trope)
+    );
+    CREATE TABLE custom_tropes (
+        id          VARCHAR PRIMARY KEY,
+        polarity    VARCHAR NOT NULL,
+        name        VARCHAR NOT NULL,
+        definition  VARCHAR NOT NULL,
+        examples    VARCHAR[] NOT NULL,
+        negatives   VARCHAR[] NOT NULL,
+        coef        FLOAT[384] NOT NULL,
+        intercept   DOUBLE NOT NULL,
+        threshold   DOUBLE NOT NULL,
+        created_at  TIMESTAMP DEFAULT current_timestamp
+    );
+    CREATE TABLE store_state (
+        key    VARCHAR PRIMARY KEY,
+        value  VARCHAR NOT NULL
+    );
+    CREATE TABLE shard_months (             -- denominators by the month of each record's date
+        shard_id    BIGINT NOT NULL,
+        month       VARCHAR NOT NULL,        -- YYYY-MM, or 'unknown'
+        documents   BIGINT NOT NULL,
+        candidates  BIGINT NOT NULL,
+        audited     BIGINT NOT NULL,
+        PRIMARY KEY (shard_id, month)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

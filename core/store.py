@@ -154,6 +154,10 @@ def delete_shard_rows(cur: duckdb.DuckDBPyConnection, shard_id: int) -> np.ndarr
     Returns the ids of the passages removed, for the caller to drop from FAISS.
     """
     ids = cur.execute("SELECT id FROM passages WHERE shard_id = ?", [shard_id]).fetchnumpy()["id"]
+    owned = "(SELECT id FROM passages WHERE shard_id = ?)"
+    cur.execute(f"DELETE FROM passage_tropes WHERE passage_id IN {owned}", [shard_id])
+    cur.execute(f"DELETE FROM passage_labels WHERE passage_id IN {owned}", [shard_id])
+    cur.execute("DELETE FROM shard_months WHERE shard_id = ?", [shard_id])
     cur.execute("DELETE FROM passages WHERE shard_id = ?", [shard_id])
     cur.execute("DELETE FROM documents WHERE shard_id = ?", [shard_id])
     cur.execute("DELETE FROM shard_bad_records WHERE shard_id = ?", [shard_id])

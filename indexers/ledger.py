@@ -8,7 +8,6 @@ read complete shards), 'failed' with a reason when it could not be read.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,14 @@ class ShardCounters:
     stored_documents: int = 0
     passages: int = 0
     bad: Counter[str] = field(default_factory=Counter)
+    months: dict[str, list[int]] = field(default_factory=dict)  # month -> [docs, cand, audit]
+
+    def count_month(self, date: str | None, candidate: bool, audit: bool) -> None:
+        month = date[:7] if date and len(date) >= 7 and date[4] == "-" else "unknown"
+        row = self.months.setdefault(month, [0, 0, 0])
+        row[0] += 1
+        row[1] += candidate
+        row[2] += audit
 
     @property
     def bad_records(self) -> int:
@@ -123,6 +130,11 @@ def claim_shard(
 def complete_shard(store: Store, shard_id: int, counters: ShardCounters) -> None:
     """Write the counters and mark the shard complete, in one transaction."""
     with store.transaction() as cur:
+        for month, (docs, cands, audits) in sorted(counters.months.items()):
+            cur.execute(
+                "INSERT INTO shard_months VALUES (?, ?, ?, ?, ?)",
+                [shard_id, month, docs, cands, audits],
+            )
         for reason, count in sorted(counters.bad.items()):
             cur.execute(
                 "INSERT INTO shard_bad_records VALUES (?, ?, ?)", [shard_id, reason, count]

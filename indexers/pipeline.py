@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -19,6 +19,8 @@ from core.chunking import chunk_batch
 from core.errors import UnreadableShard
 from core.schema import EMBEDDING_DIM
 from core.store import Store
+from core.tropes.classifier import TropeClassifier
+from core.tropes.scoring import ensure_scored, write_passage_scores
 from indexers.ledger import (
     ShardCounters,
     claim_shard,
@@ -31,12 +33,6 @@ from indexers.prefilter import in_audit_sample, is_ai_candidate
 from indexers.readers import Fields, Record, discover_shards, read_shard, shard_format
 
 log = logging.getLogger(__name__)
-
-
-class PassageHook(Protocol):
-    """Called inside each commit's transaction with the new passages (e.g. trope scoring)."""
-
-    def __call__(self, cur: Any, passage_ids: np.ndarray, vectors: np.ndarray) -> None: ...
 
 
 class Encoder(Protocol):
@@ -102,18 +98,23 @@ class _Pending:
 def index_paths(
     store: Store,
     encoder: Encoder,
+    classifier: TropeClassifier,
     paths: list[Path],
     options: IndexOptions,
     progress: Progress | None = None,
-    passage_hook: PassageHook | None = None,
 ) -> IndexReport:
-    """Index every shard found under ``paths``; never raises for one bad shard."""
+    """Index every shard found under ``paths``; never raises for one bad shard.
+
+    New passages are scored with ``classifier``; if the store was scored with
+    another taxonomy version, it is re-scored first.
+    """
     progress = progress or _Silent()
+    ensure_scored(store, classifier)
     report = IndexReport()
     shards = discover_shards(paths)
     for number, path in enumerate(shards, start=1):
         progress.shard_started(str(path), number, len(shards))
-        result = index_shard(store, encoder, path, options, progress, passage_hook)
+        result = index_shard(store, encoder, classifier, path, options, progress)
         report.shards.append(result)
         progress.shard_finished(result)
     return report
@@ -122,10 +123,10 @@ def index_paths(
 def index_shard(
     store: Store,
     encoder: Encoder,
+    classifier: TropeClassifier,
     path: Path,
     options: IndexOptions,
     progress: Progress,
-    passage_hook: PassageHook | None = None,
 ) -> ShardResult:
     counters = ShardCounters()
     fmt = shard_format(path) if path.exists() else None
@@ -138,7 +139,7 @@ def index_shard(
         return ShardResult(str(path), "skipped", counters)
     shard_id = claim_shard(store, ident, fingerprint, options.embed, options.audit_rate)
     try:
-        _stream_shard(store, encoder, path, shard_id, options, counters, progress, passage_hook)
+        _stream_shard(store, encoder, classifier, path, shard_id, options, counters, progress)
     except UnreadableShard as exc:
         fail_shard(store, shard_id, exc.message)
         store.vectors.save()
@@ -154,12 +155,12 @@ def index_shard(
 def _stream_shard(
     store: Store,
     encoder: Encoder,
+    classifier: TropeClassifier,
     path: Path,
     shard_id: int,
     options: IndexOptions,
     counters: ShardCounters,
     progress: Progress,
-    passage_hook: PassageHook | None,
 ) -> None:
     pending = _Pending()
     pending_passages = 0  # an estimate: one passage per ~800 characters, at least one
@@ -177,29 +178,30 @@ def _stream_shard(
         )
         counters.candidates += candidate
         counters.audited += audit
+        counters.count_month(item.date, candidate, audit)
         if candidate or audit or options.embed == "all":
             pending.records.append(item)
             pending.flags.append((candidate, audit))
             pending_passages += 1 + min(len(item.text), options.max_text_chars) // 800
         if pending_passages >= options.commit_passages:
-            progress.advanced(since_report, _commit(store, encoder, shard_id, pending, options,
-                                                   counters, passage_hook))  # fmt: skip
+            added = _commit(store, encoder, classifier, shard_id, pending, options, counters)
+            progress.advanced(since_report, added)
             pending, pending_passages, since_report = _Pending(), 0, 0
         elif since_report >= 10_000:
             progress.advanced(since_report, 0)
             since_report = 0
-    added = _commit(store, encoder, shard_id, pending, options, counters, passage_hook)
+    added = _commit(store, encoder, classifier, shard_id, pending, options, counters)
     progress.advanced(since_report, added)
 
 
 def _commit(
     store: Store,
     encoder: Encoder,
+    classifier: TropeClassifier,
     shard_id: int,
     pending: _Pending,
     options: IndexOptions,
     counters: ShardCounters,
-    passage_hook: PassageHook | None,
 ) -> int:
     """Chunk, embed and store the pending documents in one transaction; return passages."""
     if not pending:
@@ -241,8 +243,7 @@ def _commit(
         cur.execute("INSERT INTO passages SELECT * FROM batch_passages")
         cur.unregister("batch_documents")
         cur.unregister("batch_passages")
-        if passage_hook is not None:
-            passage_hook(cur, passage_ids, vectors)
+        write_passage_scores(cur, classifier, passage_ids, vectors)
     store.vectors.add(passage_ids, vectors)
     counters.stored_documents += len(pending)
     counters.passages += len(passages)

@@ -8,14 +8,22 @@ from core.errors import NotFound
 from core.store import Store
 
 _TOTALS = """
+    WITH ai_docs AS (
+        SELECT s.dataset, count(DISTINCT p.document_id) AS n
+        FROM passage_labels l JOIN passages p ON p.id = l.passage_id
+        JOIN documents doc ON doc.id = p.document_id JOIN shards s ON s.id = doc.shard_id
+        WHERE l.ai_related AND s.status = 'complete' AND (doc.candidate OR s.embed_mode = 'all')
+        GROUP BY 1
+    )
     SELECT d.name,
            coalesce(sum(s.documents) FILTER (WHERE s.status = 'complete'), 0) AS documents,
-           coalesce(sum(s.candidates) FILTER (WHERE s.status = 'complete'), 0) AS ai_documents,
+           coalesce(any_value(a.n), 0) AS ai_documents,
+           coalesce(sum(s.candidates) FILTER (WHERE s.status = 'complete'), 0) AS candidates,
            coalesce(sum(s.passages) FILTER (WHERE s.status = 'complete'), 0) AS passages,
            count(s.id) FILTER (WHERE s.status = 'complete') AS shards,
            count(s.id) FILTER (WHERE s.status = 'failed') AS failed_shards,
            coalesce(sum(s.bad_records) FILTER (WHERE s.status = 'complete'), 0) AS bad_records
-    FROM datasets d LEFT JOIN shards s ON s.dataset = d.name
+    FROM datasets d LEFT JOIN shards s ON s.dataset = d.name LEFT JOIN ai_docs a ON a.dataset = d.name
     {where}
     GROUP BY d.name ORDER BY d.name
 """

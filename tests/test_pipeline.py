@@ -9,9 +9,12 @@ import numpy as np
 import pytest
 
 from core.store import Store
+from core.tropes.classifier import load_classifier
 from indexers.pipeline import IndexOptions, index_paths
 from queries.datasets import dataset_detail, list_datasets
 from tests.corpus import write_corpus
+
+classifier = load_classifier()
 
 
 def _snapshot(store: Store) -> dict:
@@ -39,7 +42,7 @@ def corpus(tmp_path: Path) -> tuple[Path, dict]:
 def test_counts_every_document_and_stores_candidates(tmp_path, corpus, embedder) -> None:
     folder, expected = corpus
     with Store.open(tmp_path / "store") as store:
-        report = index_paths(store, embedder, [folder], IndexOptions(dataset="web", audit_rate=0))
+        report = index_paths(store, embedder, classifier, [folder], IndexOptions(dataset="web", audit_rate=0))
         assert [s.status for s in report.shards] == ["complete", "complete"]
         (row,) = list_datasets(store)
         assert row["documents"] == expected["documents"]
@@ -64,14 +67,14 @@ def test_reindexing_the_same_content_changes_nothing(tmp_path, corpus, embedder)
     folder, _ = corpus
     options = IndexOptions(dataset="web", audit_rate=0.3)
     with Store.open(tmp_path / "store") as store:
-        index_paths(store, embedder, [folder], options)
+        index_paths(store, embedder, classifier, [folder], options)
         before = _snapshot(store)
-        report = index_paths(store, embedder, [folder], options)
+        report = index_paths(store, embedder, classifier, [folder], options)
         assert [s.status for s in report.shards] == ["skipped", "skipped"]
         assert _snapshot(store) == before
         # Touching the file (same bytes, new mtime) still changes nothing.
         (folder / "part-0.jsonl").touch()
-        report = index_paths(store, embedder, [folder], options)
+        report = index_paths(store, embedder, classifier, [folder], options)
         assert [s.status for s in report.shards] == ["skipped", "skipped"]
         assert _snapshot(store) == before
 
@@ -80,10 +83,10 @@ def test_changed_shard_is_redone_cleanly(tmp_path, corpus, embedder) -> None:
     folder, expected = corpus
     options = IndexOptions(dataset="web", audit_rate=0)
     with Store.open(tmp_path / "store") as store:
-        index_paths(store, embedder, [folder], options)
+        index_paths(store, embedder, classifier, [folder], options)
         with open(folder / "part-0.jsonl", "a") as fh:
             fh.write(json.dumps({"id": "new", "text": "A robot learned to bake bread."}) + "\n")
-        report = index_paths(store, embedder, [folder], options)
+        report = index_paths(store, embedder, classifier, [folder], options)
         assert [s.status for s in report.shards] == ["complete", "skipped"]
         (row,) = list_datasets(store)
         assert row["documents"] == expected["documents"] + 1
@@ -96,7 +99,7 @@ def test_unreadable_shard_fails_and_the_rest_goes_on(tmp_path, corpus, embedder)
     folder, expected = corpus
     (folder / "broken.jsonl.gz").write_bytes(b"this is not gzip at all")
     with Store.open(tmp_path / "store") as store:
-        report = index_paths(store, embedder, [folder], IndexOptions(dataset="web"))
+        report = index_paths(store, embedder, classifier, [folder], IndexOptions(dataset="web"))
         statuses = {Path(s.path).name: s.status for s in report.shards}
         assert statuses == {"broken.jsonl.gz": "failed", "part-0.jsonl": "complete",
                             "part-1.jsonl.gz": "complete"}  # fmt: skip
@@ -127,17 +130,17 @@ def test_interrupted_shard_is_redone_cleanly(tmp_path, corpus, embedder) -> None
     # Small commits so the shard is interrupted after some batches already committed.
     options = IndexOptions(dataset="web", embed="all", commit_passages=1)
     with Store.open(tmp_path / "clean") as clean:
-        index_paths(clean, embedder, [folder], options)
+        index_paths(clean, embedder, classifier, [folder], options)
         expected = _snapshot(clean)
     store_dir = tmp_path / "crashed"
     store = Store.open(store_dir)
     with pytest.raises(_Crash):
-        index_paths(store, _CrashingEncoder(embedder, crash_on=3), [folder], options)
+        index_paths(store, _CrashingEncoder(embedder, crash_on=3), classifier, [folder], options)
     assert store.cursor().execute("SELECT count(*) FROM passages").fetchall()[0][0] > 0
     store._con.close()  # the process dies: no clean close, FAISS not saved
     with Store.open(store_dir) as store:
         assert list_datasets(store)[0]["documents"] == 0  # nothing half-counted
-        index_paths(store, embedder, [folder], options)
+        index_paths(store, embedder, classifier, [folder], options)
         got = _snapshot(store)
     assert [r[5:] for r in got["shards"]] == [r[5:] for r in expected["shards"]]
     assert len(got["passages"]) == len(expected["passages"])

@@ -5,14 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 from core.store import Store
+from core.tropes.classifier import load_classifier
 from indexers.pipeline import IndexOptions, index_paths
 from tests.corpus import write_corpus
+
+classifier = load_classifier()
 
 
 def _indexed_store(tmp_path, embedder):
     write_corpus(tmp_path / "corpus")
     store = Store.open(tmp_path / "store")
-    index_paths(store, embedder, [tmp_path / "corpus"], IndexOptions(dataset="d", embed="all"))
+    index_paths(store, embedder, classifier, [tmp_path / "corpus"], IndexOptions(dataset="d", embed="all"))
     ids = sorted(store.vectors.ids().tolist())
     store.close()
     return ids

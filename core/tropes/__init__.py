@@ -1,0 +1,1 @@
+"""Tropes: the versioned taxonomy, the trained classifier head, custom tropes."""

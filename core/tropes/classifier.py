@@ -1,0 +1,200 @@
+"""The trope classifier: a light head over passage embeddings.
+
+* A multinomial logistic regression over the built-in tropes plus ``none``
+  gives each trope a probability in [0, 1]; a per-trope threshold, calibrated
+  by cross-validation, turns it into a label.
+* A binary logistic regression gives the AI-relevance score.
+* Polarity is the polarity group (misaligned / aligned / neutral / none) with
+  the largest summed probability, and ``none`` when the text is not about AI.
+* Custom tropes each get a binary head of their own (see ``core.tropes.custom``).
+
+The weights live in ``core/taxonomy/head.npz`` and are rebuilt deterministically
+by ``tropescope train-head``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from core.tropes.taxonomy import Taxonomy, builtin_taxonomy
+
+HEAD_FILE = Path(__file__).resolve().parents[1] / "taxonomy" / "head.npz"
+NONE = "none"
+GROUPS = ("misaligned", "aligned", "neutral", NONE)
+
+
+def text_key(text: str) -> int:
+    """A stable 63-bit key of a text (training membership, audit draws)."""
+    digest = hashlib.blake2b(" ".join(text.split()).lower().encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1
+
+
+@dataclass
+class CustomHead:
+    trope_id: str
+    polarity: str
+    coef: np.ndarray  # (384,)
+    intercept: float
+    threshold: float
+
+
+@dataclass
+class HeadWeights:
+    classes: list[str]  # built-in trope ids, then "none"
+    coef: np.ndarray  # (C, 384)
+    intercept: np.ndarray  # (C,)
+    thresholds: np.ndarray  # (C,) label threshold per class
+    ai_coef: np.ndarray  # (384,)
+    ai_intercept: float
+    ai_threshold: float
+    meta: dict = field(default_factory=dict)  # taxonomy version, CV metrics, training summary
+    training_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    bank: np.ndarray = field(default_factory=lambda: np.zeros((0, 384), dtype=np.float16))
+    """A sample of training vectors: the negatives custom tropes are trained against."""
+
+    def save(self, path: Path = HEAD_FILE) -> None:
+        np.savez_compressed(
+            path,
+            classes=np.array(self.classes),
+            coef=self.coef.astype(np.float32),
+            intercept=self.intercept.astype(np.float32),
+            thresholds=self.thresholds.astype(np.float32),
+            ai_coef=self.ai_coef.astype(np.float32),
+            ai_intercept=np.float32(self.ai_intercept),
+            ai_threshold=np.float32(self.ai_threshold),
+            meta=np.array(json.dumps(self.meta, sort_keys=True)),
+            training_keys=np.sort(self.training_keys.astype(np.int64)),
+            bank=self.bank.astype(np.float16),
+        )
+
+    @classmethod
+    def load(cls, path: Path = HEAD_FILE) -> HeadWeights:
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing; build it with `tropescope train-head`")
+        with np.load(path, allow_pickle=False) as z:
+            return cls(
+                classes=[str(c) for c in z["classes"]],
+                coef=z["coef"],
+                intercept=z["intercept"],
+                thresholds=z["thresholds"],
+                ai_coef=z["ai_coef"],
+                ai_intercept=float(z["ai_intercept"]),
+                ai_threshold=float(z["ai_threshold"]),
+                meta=json.loads(str(z["meta"])),
+                training_keys=z["training_keys"],
+                bank=z["bank"],
+            )
+
+
+@dataclass
+class Scores:
+    """Scores of n texts (or passages)."""
+
+    ai: np.ndarray  # (n,)
+    tropes: np.ndarray  # (n, T) probability per trope, built-in then custom
+    groups: np.ndarray  # (n, 4) summed probability per polarity group (GROUPS order)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+class TropeClassifier:
+    def __init__(
+        self, weights: HeadWeights, taxonomy: Taxonomy, custom: list[CustomHead] | None = None
+    ) -> None:
+        self.weights = weights
+        self.taxonomy = taxonomy
+        self.custom = list(custom or [])
+        self.builtin_ids = weights.classes[:-1]
+        missing = set(self.builtin_ids) - set(taxonomy.ids)
+        if missing:
+            raise ValueError(f"head was trained on tropes the taxonomy lacks: {sorted(missing)}")
+        self._group_of = np.array(
+            [GROUPS.index(taxonomy.polarity_of(t)) for t in self.builtin_ids]
+            + [GROUPS.index(NONE)]
+        )
+
+    @property
+    def trope_ids(self) -> list[str]:
+        return self.builtin_ids + [c.trope_id for c in self.custom]
+
+    @property
+    def thresholds(self) -> np.ndarray:
+        return np.concatenate(
+            [self.weights.thresholds[:-1], np.array([c.threshold for c in self.custom])]
+        ).astype(np.float32)
+
+    def polarity_of(self, trope_id: str) -> str:
+        for c in self.custom:
+            if c.trope_id == trope_id:
+                return c.polarity
+        return self.taxonomy.polarity_of(trope_id)
+
+    @property
+    def version(self) -> str:
+        if not self.custom:
+            return self.taxonomy.version
+        digest = hashlib.blake2b(digest_size=4)
+        for c in self.custom:
+            digest.update(c.trope_id.encode() + np.asarray(c.coef, np.float32).tobytes())
+        return f"{self.taxonomy.version}+{len(self.custom)}.{digest.hexdigest()}"
+
+    def score(self, vectors: np.ndarray) -> Scores:
+        w = self.weights
+        vectors = np.asarray(vectors, dtype=np.float32)
+        probs = _softmax(vectors @ w.coef.T + w.intercept)
+        ai = _sigmoid(vectors @ w.ai_coef + w.ai_intercept)
+        groups = np.zeros((len(vectors), len(GROUPS)), dtype=np.float32)
+        for g in range(len(GROUPS)):
+            groups[:, g] = probs[:, self._group_of == g].sum(axis=1)
+        tropes = probs[:, :-1]
+        if self.custom:
+            coef = np.stack([c.coef for c in self.custom])
+            bias = np.array([c.intercept for c in self.custom], dtype=np.float32)
+            tropes = np.hstack([tropes, _sigmoid(vectors @ coef.T + bias)])
+        return Scores(ai=ai.astype(np.float32), tropes=tropes.astype(np.float32), groups=groups)
+
+    def labels(self, scores: Scores) -> np.ndarray:
+        """(n, T) booleans: the trope is present."""
+        return scores.tropes >= self.thresholds[None, :]
+
+    def ai_related(self, scores: Scores) -> np.ndarray:
+        return scores.ai >= self.weights.ai_threshold
+
+    def polarity(self, scores: Scores) -> list[str]:
+        """Polarity per row: the strongest group, 'none' when the text is not about AI."""
+        out = []
+        related = self.ai_related(scores)
+        labels = self.labels(scores)
+        for i in range(len(scores.ai)):
+            if not related[i]:
+                out.append(NONE)
+                continue
+            group = GROUPS[int(np.argmax(scores.groups[i]))]
+            if group == NONE and labels[i].any():  # a trope cleared its threshold: use it
+                best = int(np.argmax(np.where(labels[i], scores.tropes[i], -1)))
+                group = self.polarity_of(self.trope_ids[best])
+            out.append(group)
+        return out
+
+
+@cache
+def default_weights() -> HeadWeights:
+    return HeadWeights.load()
+
+
+def load_classifier(custom: list[CustomHead] | None = None) -> TropeClassifier:
+    return TropeClassifier(default_weights(), builtin_taxonomy(), custom)

@@ -1,0 +1,186 @@
+"""Rebuild the classifier head deterministically from labelled text.
+
+Training data:
+* the taxonomy's exemplars, hard negatives, background, AI mentions and
+  narrative passages (written by the team), weighted up;
+* optionally the real first-person statements of ``evaldata/statements.jsonl``
+  (label confidence >= 0.7), four fifths of them chosen by a hash of the text;
+  the other fifth is never trained on, so it stays a development test set.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.tropes.classifier import NONE, HeadWeights, text_key
+from core.tropes.taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
+
+TEAM_WEIGHT = 4.0
+STATEMENT_WEIGHT = 1.0
+MIN_CONFIDENCE = 0.7
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: str  # a trope id or "none"
+    ai_related: bool
+    weight: float
+    source: str
+
+
+def statement_is_holdout(text: str) -> bool:
+    """The fifth of the statements that training never sees."""
+    return text_key(text) % 5 == 0
+
+
+def taxonomy_examples(taxonomy: Taxonomy) -> list[Example]:
+    out: list[Example] = []
+    for trope in taxonomy.tropes:
+        out += [Example(t, trope.id, True, TEAM_WEIGHT, "exemplar") for t in trope.positives]
+        for neg in trope.hard_negatives:
+            if neg.trope:
+                out.append(Example(neg.text, neg.trope, True, TEAM_WEIGHT, "hard_negative"))
+            else:
+                out.append(Example(neg.text, NONE, False, TEAM_WEIGHT, "hard_negative"))
+    out += [Example(t, NONE, False, TEAM_WEIGHT, "background") for t in taxonomy.background]
+    out += [Example(t, NONE, True, TEAM_WEIGHT, "ai_mention") for t in taxonomy.ai_mentions]
+    for n in taxonomy.narratives:
+        label = n.tropes[0] if n.tropes else NONE
+        out.append(Example(n.text, label, n.ai_related, TEAM_WEIGHT, "narrative"))
+    return out
+
+
+def statement_examples(path: Path, known: set[str]) -> list[Example]:
+    out = []
+    with open(path) as fh:
+        for line in fh:
+            row = json.loads(line)
+            if row.get("label_confidence", 1.0) < MIN_CONFIDENCE:
+                continue
+            if statement_is_holdout(row["text"]):
+                continue
+            trope = row.get("trope")
+            label = trope if trope in known else NONE
+            out.append(Example(row["text"], label, True, STATEMENT_WEIGHT, "statement"))
+    return out
+
+
+def _balanced(labels: list, weights: np.ndarray) -> np.ndarray:
+    """Sample weights that give every class the same total weight."""
+    totals: Counter = Counter()
+    for label, w in zip(labels, weights, strict=True):
+        totals[label] += w
+    mean = sum(totals.values()) / len(totals)
+    return np.array([w * mean / totals[lab] for lab, w in zip(labels, weights, strict=True)])
+
+
+def _best_threshold(y: np.ndarray, score: np.ndarray) -> tuple[float, dict]:
+    """The threshold in [0.15, 0.85] that maximises F1, with the rates at it."""
+    best = (-1.0, 0.5)
+    for t in np.arange(0.15, 0.851, 0.025):
+        pred = score >= t
+        tp = float(np.sum(pred & y))
+        f1 = 2 * tp / max(float(np.sum(pred) + np.sum(y)), 1.0)
+        if f1 > best[0] + 1e-9:
+            best = (f1, float(t))
+    t = best[1]
+    pred = score >= t
+    pos, neg = max(int(np.sum(y)), 1), max(int(np.sum(~y)), 1)
+    return t, {
+        "f1": round(best[0], 4),
+        "sensitivity": round(float(np.sum(pred & y)) / pos, 4),
+        "specificity": round(float(np.sum(~pred & ~y)) / neg, 4),
+        "support": int(np.sum(y)),
+    }
+
+
+def fit_head(
+    examples: list[Example],
+    vectors: np.ndarray,
+    classes: list[str],
+    taxonomy_version: str,
+    c: float = 4.0,
+    folds: int = 5,
+) -> HeadWeights:
+    """Fit the trope and AI heads; calibrate thresholds on out-of-fold predictions."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    y = np.array([classes.index(e.label) for e in examples])
+    ai = np.array([e.ai_related for e in examples])
+    base = np.array([e.weight for e in examples], dtype=np.float64)
+    w_trope = _balanced(list(y), base)
+    w_ai = _balanced(list(ai), base)
+
+    def trope_model() -> LogisticRegression:
+        return LogisticRegression(C=c, max_iter=3000)
+
+    oof = np.zeros((len(y), len(classes)))
+    oof_ai = np.zeros(len(y))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    for train, test in splitter.split(vectors, y):
+        m = trope_model().fit(vectors[train], y[train], sample_weight=w_trope[train])
+        oof[np.ix_(test, m.classes_)] = m.predict_proba(vectors[test])
+        a = LogisticRegression(C=c, max_iter=3000).fit(
+            vectors[train], ai[train], sample_weight=w_ai[train]
+        )
+        oof_ai[test] = a.predict_proba(vectors[test])[:, 1]
+
+    thresholds, metrics = [], {}
+    for k, name in enumerate(classes):
+        t, stats = _best_threshold(y == k, oof[:, k])
+        thresholds.append(t)
+        metrics[name] = stats
+    ai_t, ai_stats = _best_threshold(ai, oof_ai)
+
+    model = trope_model().fit(vectors, y, sample_weight=w_trope)
+    ai_model = LogisticRegression(C=c, max_iter=3000).fit(vectors, ai, sample_weight=w_ai)
+    coef = np.zeros((len(classes), vectors.shape[1]), dtype=np.float32)
+    intercept = np.full(len(classes), -30.0, dtype=np.float32)
+    coef[model.classes_] = model.coef_
+    intercept[model.classes_] = model.intercept_
+    meta = {
+        "taxonomy_version": taxonomy_version,
+        "c": c,
+        "examples": dict(Counter(e.source for e in examples)),
+        "labels": {classes[k]: int(n) for k, n in sorted(Counter(y.tolist()).items())},
+        "cv_trope_metrics": metrics,
+        "cv_ai_metrics": ai_stats,
+    }
+    return HeadWeights(
+        classes=classes,
+        coef=coef,
+        intercept=intercept,
+        thresholds=np.array(thresholds, dtype=np.float32),
+        ai_coef=ai_model.coef_[0].astype(np.float32),
+        ai_intercept=float(ai_model.intercept_[0]),
+        ai_threshold=ai_t,
+        meta=meta,
+        training_keys=np.array(sorted({text_key(e.text) for e in examples}), dtype=np.int64),
+        bank=vectors[np.random.default_rng(0).permutation(len(vectors))[:3000]].astype(np.float16),
+    )
+
+
+def train_head(
+    taxonomy: Taxonomy,
+    encode: Callable[[list[str]], np.ndarray],
+    statements: Path | None,
+    c: float = 4.0,
+) -> HeadWeights:
+    examples = taxonomy_examples(taxonomy)
+    if statements is not None:
+        examples += statement_examples(statements, set(taxonomy.ids))
+    log.info("training on %d examples: %s", len(examples), Counter(e.source for e in examples))
+    vectors = encode([e.text for e in examples])
+    classes = [*taxonomy.ids, NONE]
+    return fit_head(examples, vectors, classes, taxonomy.version, c=c)

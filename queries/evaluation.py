@@ -1,0 +1,138 @@
+"""Measure the classifier against labelled JSONL.
+
+Each line has ``text`` and any of ``trope`` (one id or null), ``tropes`` (a
+list), ``polarity`` and ``ai_related``. Rows the head was trained on are left
+out (and counted), so figures are never in-sample.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.errors import InvalidInput
+from core.tropes.classifier import TropeClassifier, text_key
+from core.tropes.texts import Encoder, classify_texts
+
+
+@dataclass
+class Gold:
+    text: str
+    tropes: set[str] | None  # None: no trope label on this row
+    polarity: str | None
+    ai_related: bool | None
+
+
+@dataclass
+class Evaluation:
+    rows: int = 0
+    skipped_training: int = 0
+    skipped_invalid: int = 0
+    per_trope: dict[str, dict[str, float]] = field(default_factory=dict)
+    macro_f1: float | None = None
+    polarity_accuracy: float | None = None
+    polarity_rows: int = 0
+    polarity_confusion: dict[str, dict[str, int]] = field(default_factory=dict)
+    ai: dict[str, float] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def read_gold(path: Path) -> Iterator[Gold | None]:
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                yield None
+                continue
+            if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+                yield None
+                continue
+            tropes: set[str] | None = None
+            if "tropes" in row:
+                tropes = set(row["tropes"] or [])
+            elif "trope" in row:
+                tropes = {row["trope"]} if row["trope"] else set()
+            ai = row.get("ai_related")
+            yield Gold(row["text"], tropes, row.get("polarity"), None if ai is None else bool(ai))
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4),
+            "support": tp + fn}  # fmt: skip
+
+
+def evaluate(
+    path: Path,
+    encoder: Encoder,
+    classifier: TropeClassifier,
+    include_training: bool = False,
+    limit: int | None = None,
+    batch: int = 256,
+) -> Evaluation:
+    if not path.exists():
+        raise InvalidInput(f"no such file: {path}")
+    trained = set(classifier.weights.training_keys.tolist())
+    result = Evaluation()
+    golds: list[Gold] = []
+    for gold in read_gold(path):
+        if gold is None:
+            result.skipped_invalid += 1
+        elif not include_training and text_key(gold.text) in trained:
+            result.skipped_training += 1
+        else:
+            golds.append(gold)
+        if limit and len(golds) >= limit:
+            break
+    result.rows = len(golds)
+    preds = []
+    for start in range(0, len(golds), batch):
+        preds += classify_texts([g.text for g in golds[start : start + batch]], encoder, classifier)
+
+    ids = classifier.trope_ids
+    counts = {t: [0, 0, 0] for t in ids}
+    for gold, pred in zip(golds, preds, strict=True):
+        if gold.tropes is None:
+            continue
+        predicted = {t for t, lab in zip(ids, pred.labels, strict=True) if lab}
+        for t in ids:
+            counts[t][0] += t in predicted and t in gold.tropes
+            counts[t][1] += t in predicted and t not in gold.tropes
+            counts[t][2] += t not in predicted and t in gold.tropes
+    result.per_trope = {t: _prf(*c) for t, c in counts.items() if c[0] + c[2] > 0}
+    if result.per_trope:
+        result.macro_f1 = round(float(np.mean([m["f1"] for m in result.per_trope.values()])), 4)
+
+    confusion: dict[str, dict[str, int]] = {}
+    correct = 0
+    for gold, pred in zip(golds, preds, strict=True):
+        if gold.polarity is None:
+            continue
+        result.polarity_rows += 1
+        correct += gold.polarity == pred.polarity
+        row = confusion.setdefault(gold.polarity, {})
+        row[pred.polarity] = row.get(pred.polarity, 0) + 1
+    if result.polarity_rows:
+        result.polarity_accuracy = round(correct / result.polarity_rows, 4)
+    result.polarity_confusion = confusion
+
+    ai_pairs = [(g.ai_related, p.ai_related) for g, p in zip(golds, preds, strict=True)
+                if g.ai_related is not None]  # fmt: skip
+    if ai_pairs:
+        tp = sum(g and p for g, p in ai_pairs)
+        fp = sum(p and not g for g, p in ai_pairs)
+        fn = sum(g and not p for g, p in ai_pairs)
+        result.ai = _prf(tp, fp, fn)
+    return result

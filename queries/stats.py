@@ -1,0 +1,65 @@
+"""Interval estimates and corrections, in plain functions with hand-checkable values."""
+
+from __future__ import annotations
+
+import math
+
+Z95 = 1.959963984540054
+
+
+def wilson(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion; (0, 1) when n is 0."""
+    if n <= 0:
+        return (0.0, 1.0)
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def rogan_gladen(p_observed: float, sensitivity: float, specificity: float) -> float | None:
+    """True prevalence from an apparent one, given the classifier's sensitivity and
+    specificity; clipped to [0, 1]. None when the test is no better than chance."""
+    youden = sensitivity + specificity - 1
+    if youden <= 0.05:
+        return None
+    return min(1.0, max(0.0, (p_observed + specificity - 1) / youden))
+
+
+def newcombe_difference(
+    x1: float, n1: float, x2: float, n2: float, z: float = Z95
+) -> tuple[float, tuple[float, float]]:
+    """p1 - p2 with Newcombe's hybrid score interval (method 10)."""
+    p1 = x1 / n1 if n1 else 0.0
+    p2 = x2 / n2 if n2 else 0.0
+    l1, u1 = wilson(x1, n1, z)
+    l2, u2 = wilson(x2, n2, z)
+    d = p1 - p2
+    lo = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    hi = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return d, (max(-1.0, lo), min(1.0, hi))
+
+
+def two_proportion_p_value(x1: float, n1: float, x2: float, n2: float) -> float:
+    """Two-sided p-value of the pooled two-proportion z-test."""
+    if n1 <= 0 or n2 <= 0:
+        return 1.0
+    pooled = (x1 + x2) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if se == 0:
+        return 1.0
+    z = abs(x1 / n1 - x2 / n2) / se
+    return math.erfc(z / math.sqrt(2))
+
+
+def ratio_interval(a: float, b: float, z: float = Z95) -> tuple[float | None, tuple[float, float]]:
+    """a / b for two counts with the log-scale interval exp(ln(a/b) +- z sqrt(1/a + 1/b)).
+
+    Counts of zero get 0.5 added (Haldane) for the interval; the ratio is None when b is 0.
+    """
+    ratio = a / b if b else None
+    a_, b_ = (a + 0.5, b + 0.5) if a == 0 or b == 0 else (a, b)
+    centre = math.log(a_ / b_)
+    half = z * math.sqrt(1 / a_ + 1 / b_)
+    return ratio, (math.exp(centre - half), math.exp(centre + half))
