@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.chunking import chunk_batch
 from core.tropes.classifier import NONE, HeadWeights, text_key
 from core.tropes.taxonomy import Taxonomy
 
@@ -72,6 +73,20 @@ def statement_examples(path: Path, known: set[str]) -> list[Example]:
             trope = row.get("trope")
             label = trope if trope in known else NONE
             out.append(Example(row["text"], label, True, STATEMENT_WEIGHT, "statement"))
+    return out
+
+
+def as_passages(examples: list[Example]) -> list[Example]:
+    """Split long examples into the same passages the indexer would make, each
+    keeping its example's labels (inference sees passages, so training does too)."""
+    chunked = chunk_batch([e.text for e in examples])
+    out = []
+    for example, chunks in zip(examples, chunked, strict=True):
+        if len(chunks) <= 1:
+            out.append(example)
+            continue
+        out += [Example(c.text, example.label, example.ai_related, example.weight, example.source)
+                for c in chunks]  # fmt: skip
     return out
 
 
@@ -180,7 +195,8 @@ def train_head(
     examples = taxonomy_examples(taxonomy)
     if statements is not None:
         examples += statement_examples(statements, set(taxonomy.ids))
-    log.info("training on %d examples: %s", len(examples), Counter(e.source for e in examples))
+    examples = as_passages(examples)
+    log.info("training on %d passages: %s", len(examples), Counter(e.source for e in examples))
     vectors = encode([e.text for e in examples])
     classes = [*taxonomy.ids, NONE]
     return fit_head(examples, vectors, classes, taxonomy.version, c=c)

@@ -1,0 +1,64 @@
+"""Statistics against hand-computed (published) values."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from queries.stats import (
+    newcombe_difference,
+    ratio_interval,
+    rogan_gladen,
+    two_proportion_p_value,
+    wilson,
+)
+
+
+def test_wilson_matches_the_textbook_value() -> None:
+    # 5 successes in 100: Wilson 95% interval 0.0215 to 0.1118 (Newcombe 1998, table I).
+    lo, hi = wilson(5, 100)
+    assert lo == pytest.approx(0.02154, abs=1e-5)
+    assert hi == pytest.approx(0.11175, abs=1e-5)
+
+
+def test_wilson_edges() -> None:
+    assert wilson(0, 0) == (0.0, 1.0)
+    lo, hi = wilson(0, 10)
+    assert lo == 0.0 and hi == pytest.approx(0.2775, abs=1e-4)
+    lo, hi = wilson(10, 10)
+    assert hi == pytest.approx(1.0) and lo == pytest.approx(0.7225, abs=1e-4)
+
+
+def test_rogan_gladen_by_hand() -> None:
+    # (0.30 + 0.95 - 1) / (0.90 + 0.95 - 1) = 0.25 / 0.85
+    assert rogan_gladen(0.30, 0.90, 0.95) == pytest.approx(0.25 / 0.85)
+    assert rogan_gladen(0.01, 0.90, 0.95) == 0.0  # below the false-positive floor: clipped
+    assert rogan_gladen(0.99, 0.90, 0.95) == 1.0
+    assert rogan_gladen(0.3, 0.5, 0.5) is None  # a test no better than chance corrects nothing
+
+
+def test_newcombe_difference_matches_the_paper() -> None:
+    # Newcombe 1998 (method 10): 56/70 vs 48/80 -> 0.2000, 95% CI 0.0524 to 0.3339.
+    diff, (lo, hi) = newcombe_difference(56, 70, 48, 80)
+    assert diff == pytest.approx(0.2)
+    assert lo == pytest.approx(0.0524, abs=1e-4)
+    assert hi == pytest.approx(0.3339, abs=1e-4)
+
+
+def test_two_proportion_p_value_by_hand() -> None:
+    pooled = 104 / 150
+    se = math.sqrt(pooled * (1 - pooled) * (1 / 70 + 1 / 80))
+    z = 0.2 / se  # 2.650
+    assert two_proportion_p_value(56, 70, 48, 80) == pytest.approx(math.erfc(z / math.sqrt(2)))
+    assert two_proportion_p_value(56, 70, 48, 80) == pytest.approx(0.00805, abs=5e-5)
+    assert two_proportion_p_value(5, 100, 5, 100) == pytest.approx(1.0)
+
+
+def test_ratio_interval_by_hand() -> None:
+    ratio, (lo, hi) = ratio_interval(30, 10)
+    half = 1.959964 * math.sqrt(1 / 30 + 1 / 10)
+    assert ratio == 3.0
+    assert lo == pytest.approx(3 * math.exp(-half), rel=1e-6)
+    assert hi == pytest.approx(3 * math.exp(half), rel=1e-6)
+    assert ratio_interval(5, 0)[0] is None
