@@ -142,6 +142,16 @@ class Store:
         order = {int(pid): i for i, pid in enumerate(got)}
         return vectors[[order[int(i)] for i in ids]]
 
+    def passage_texts(self, ids: np.ndarray) -> list[str]:
+        """Stored passage texts of ``ids``, in the order given."""
+        rows = self.cursor().execute(
+            "SELECT p.id, p.text FROM passages p "
+            "JOIN (SELECT unnest(?::BIGINT[]) AS id) w USING (id)",
+            [ids.tolist()],
+        ).fetchall()
+        by_id = dict(rows)
+        return [by_id[int(i)] for i in ids]
+
     def next_id(self, cur: duckdb.DuckDBPyConnection, table: str) -> int:
         rows = cur.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchall()
         row = rows[0] if rows else None

@@ -243,7 +243,7 @@ def _commit(
         cur.execute("INSERT INTO passages SELECT * FROM batch_passages")
         cur.unregister("batch_documents")
         cur.unregister("batch_passages")
-        write_passage_scores(cur, classifier, passage_ids, vectors)
+        write_passage_scores(cur, classifier, passage_ids, vectors, [c.text for _, c in passages])
     store.vectors.add(passage_ids, vectors)
     counters.stored_documents += len(pending)
     counters.passages += len(passages)

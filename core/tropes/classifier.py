@@ -1,12 +1,19 @@
-"""The trope classifier: a light head over passage embeddings.
+"""The trope classifier: a light head over a passage's stored embedding and text.
+
+Features: the MiniLM embedding (topic), TF-IDF of word uni- and bigrams of the
+passage text (stance words such as "refused", "threatened", "would not let"),
+which mean pooling blurs), and, for AI relevance, whether the text uses the
+vocabulary of AI. Both are recomputed from what the store keeps, so a taxonomy
+change re-scores passages without re-embedding them.
 
 * A multinomial logistic regression over the built-in tropes plus ``none``
   gives each trope a probability in [0, 1]; a per-trope threshold, calibrated
   by cross-validation, turns it into a label.
 * A binary logistic regression gives the AI-relevance score.
 * Polarity is the polarity group (misaligned / aligned / neutral / none) with
-  the largest summed probability, and ``none`` when the text is not about AI.
-* Custom tropes each get a binary head of their own (see ``core.tropes.custom``).
+  the largest summed probability.
+* Custom tropes each get a binary head of their own over the embedding
+  (see ``core.tropes.custom``).
 
 The weights live in ``core/taxonomy/head.npz`` and are rebuilt deterministically
 by ``tropescope train-head``.
@@ -19,10 +26,12 @@ import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from core.tropes.taxonomy import Taxonomy, builtin_taxonomy
+from core.vocabulary import mentions_ai
 
 HEAD_FILE = Path(__file__).resolve().parents[1] / "taxonomy" / "head.npz"
 NONE = "none"
@@ -44,15 +53,51 @@ class CustomHead:
     threshold: float
 
 
+TOKEN_PATTERN = r"(?u)\b\w[\w']*\b"
+NGRAMS = (1, 2)
+VOCAB_WEIGHT = 3.0  # scale of the "uses AI vocabulary" feature
+NO_VOCABULARY_EXPONENT = 8.0
+
+
+class Lexical:
+    """TF-IDF features with a fixed vocabulary and idf (sublinear tf, l2-normalised)."""
+
+    def __init__(self, vocabulary: list[str], idf: np.ndarray) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.vocabulary = vocabulary
+        self.vectorizer = TfidfVectorizer(
+            vocabulary={term: i for i, term in enumerate(vocabulary)},
+            ngram_range=NGRAMS,
+            token_pattern=TOKEN_PATTERN,
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
+        self.vectorizer.fit(["x"])
+        self.vectorizer.idf_ = np.asarray(idf, dtype=np.float64)
+
+    def transform(self, texts: list[str]) -> Any:
+        return self.vectorizer.transform(texts)
+
+
+def vocabulary_feature(texts: list[str]) -> np.ndarray:
+    return np.array([VOCAB_WEIGHT * mentions_ai(t) for t in texts], dtype=np.float32)
+
+
 @dataclass
 class HeadWeights:
     classes: list[str]  # built-in trope ids, then "none"
-    coef: np.ndarray  # (C, 384)
+    coef: np.ndarray  # (C, 384) over the embedding
     intercept: np.ndarray  # (C,)
     thresholds: np.ndarray  # (C,) label threshold per class
     ai_coef: np.ndarray  # (384,)
     ai_intercept: float
     ai_threshold: float
+    vocabulary: list[str] = field(default_factory=list)  # TF-IDF terms
+    idf: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    lex_coef: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    ai_lex_coef: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    ai_vocab_coef: float = 0.0
     meta: dict = field(default_factory=dict)  # taxonomy version, CV metrics, training summary
     training_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     bank: np.ndarray = field(default_factory=lambda: np.zeros((0, 384), dtype=np.float16))
@@ -71,6 +116,11 @@ class HeadWeights:
             meta=np.array(json.dumps(self.meta, sort_keys=True)),
             training_keys=np.sort(self.training_keys.astype(np.int64)),
             bank=self.bank.astype(np.float16),
+            vocabulary=np.array(self.vocabulary),
+            idf=self.idf.astype(np.float32),
+            lex_coef=self.lex_coef.astype(np.float16),
+            ai_lex_coef=self.ai_lex_coef.astype(np.float32),
+            ai_vocab_coef=np.float32(self.ai_vocab_coef),
         )
 
     @classmethod
@@ -89,6 +139,11 @@ class HeadWeights:
                 meta=json.loads(str(z["meta"])),
                 training_keys=z["training_keys"],
                 bank=z["bank"],
+                vocabulary=[str(v) for v in z["vocabulary"]],
+                idf=z["idf"],
+                lex_coef=z["lex_coef"].astype(np.float32),
+                ai_lex_coef=z["ai_lex_coef"],
+                ai_vocab_coef=float(z["ai_vocab_coef"]),
             )
 
 
@@ -122,6 +177,7 @@ class TropeClassifier:
         missing = set(self.builtin_ids) - set(taxonomy.ids)
         if missing:
             raise ValueError(f"head was trained on tropes the taxonomy lacks: {sorted(missing)}")
+        self.lexical = Lexical(weights.vocabulary, weights.idf)
         self._group_of = np.array(
             [GROUPS.index(taxonomy.polarity_of(t)) for t in self.builtin_ids]
             + [GROUPS.index(NONE)]
@@ -152,11 +208,22 @@ class TropeClassifier:
             digest.update(c.trope_id.encode() + np.asarray(c.coef, np.float32).tobytes())
         return f"{self.taxonomy.version}+{len(self.custom)}.{digest.hexdigest()}"
 
-    def score(self, vectors: np.ndarray) -> Scores:
+    def score(self, vectors: np.ndarray, texts: list[str]) -> Scores:
+        """Scores of passages from their embeddings and their texts."""
         w = self.weights
         vectors = np.asarray(vectors, dtype=np.float32)
-        probs = _softmax(vectors @ w.coef.T + w.intercept)
-        ai = _sigmoid(vectors @ w.ai_coef + w.ai_intercept)
+        lex = self.lexical.transform(texts)
+        probs = _softmax(vectors @ w.coef.T + np.asarray(lex @ w.lex_coef.T) + w.intercept)
+        vocab = vocabulary_feature(texts)
+        ai = _sigmoid(
+            vectors @ w.ai_coef
+            + np.asarray(lex @ w.ai_lex_coef).ravel()
+            + vocab * w.ai_vocab_coef
+            + w.ai_intercept
+        )
+        # A passage that uses no AI vocabulary at all needs a far stronger head score: period
+        # prose and first-person dialogue otherwise pass for AI text.
+        ai = np.where(vocab > 0, ai, ai**NO_VOCABULARY_EXPONENT)
         groups = np.zeros((len(vectors), len(GROUPS)), dtype=np.float32)
         for g in range(len(GROUPS)):
             groups[:, g] = probs[:, self._group_of == g].sum(axis=1)
@@ -175,14 +242,10 @@ class TropeClassifier:
         return scores.ai >= self.weights.ai_threshold
 
     def polarity(self, scores: Scores) -> list[str]:
-        """Polarity per row: the strongest group, 'none' when the text is not about AI."""
+        """Polarity per row: the strongest polarity group (``none`` among them)."""
         out = []
-        related = self.ai_related(scores)
         labels = self.labels(scores)
         for i in range(len(scores.ai)):
-            if not related[i]:
-                out.append(NONE)
-                continue
             group = GROUPS[int(np.argmax(scores.groups[i]))]
             if group == NONE and labels[i].any():  # a trope cleared its threshold: use it
                 best = int(np.argmax(np.where(labels[i], scores.tropes[i], -1)))

@@ -22,14 +22,15 @@ def write_passage_scores(
     classifier: TropeClassifier,
     passage_ids: np.ndarray,
     vectors: np.ndarray,
+    texts: list[str],
 ) -> None:
     """Score passages and insert their labels and trope scores (inside the caller's
     transaction)."""
     if len(passage_ids) == 0:
         return
-    scores = classifier.score(vectors)
+    scores = classifier.score(vectors, texts)
     related = classifier.ai_related(scores)
-    labels = classifier.labels(scores) & related[:, None]
+    labels = classifier.labels(scores)
     polarity = classifier.polarity(scores)
     cur.register("new_labels", pa.table({
         "passage_id": pa.array(passage_ids, pa.int64()),
@@ -80,7 +81,8 @@ def rescore_store(store: Store, classifier: TropeClassifier, chunk: int = 20_000
         cur.execute("DELETE FROM passage_labels")
         for start in range(0, len(ids), chunk):
             part = np.asarray(ids[start : start + chunk], dtype=np.int64)
-            write_passage_scores(cur, classifier, part, store.embeddings(part))
+            texts = store.passage_texts(part)
+            write_passage_scores(cur, classifier, part, store.embeddings(part), texts)
         _set_version(cur, classifier.version)
     log.info("re-scored %d passages with taxonomy %s", len(ids), classifier.version)
     return len(ids)

@@ -47,19 +47,17 @@ def aggregate(classifier: TropeClassifier, scores: Scores) -> TextResult:
     trope_scores = scores.tropes.max(axis=0)
     labels = trope_scores >= classifier.thresholds
     related = ai_score >= classifier.weights.ai_threshold
-    polarity = NONE
-    if related:
-        per_passage = classifier.polarity(scores)
-        strength = [
-            float(scores.groups[i, GROUPS.index(p)]) if p != NONE else -1.0
-            for i, p in enumerate(per_passage)
-        ]
-        best = int(np.argmax(strength))
-        polarity = per_passage[best] if strength[best] >= 0 else NONE
-        if polarity == NONE and labels.any():
-            polarity = classifier.polarity_of(classifier.trope_ids[int(np.argmax(
-                np.where(labels, trope_scores, -1)))])  # fmt: skip
-    return TextResult(related, ai_score, polarity, trope_scores, labels & related)
+    per_passage = classifier.polarity(scores)
+    strength = [
+        float(scores.groups[i, GROUPS.index(p)]) if p != NONE else -1.0
+        for i, p in enumerate(per_passage)
+    ]
+    best = int(np.argmax(strength))
+    polarity = per_passage[best] if strength[best] >= 0 else NONE
+    if polarity == NONE and labels.any():
+        strongest = int(np.argmax(np.where(labels, trope_scores, -1)))
+        polarity = classifier.polarity_of(classifier.trope_ids[strongest])
+    return TextResult(related, ai_score, polarity, trope_scores, labels)
 
 
 def classify_texts(
@@ -72,7 +70,7 @@ def classify_texts(
     chunked = chunk_batch(texts, max_tokens, overlap)
     flat = [c.text for chunks in chunked for c in chunks]
     owner = np.array([i for i, chunks in enumerate(chunked) for _ in chunks], dtype=np.int64)
-    scores = classifier.score(encoder.encode(flat)) if flat else None
+    scores = classifier.score(encoder.encode(flat), flat) if flat else None
     results = []
     for i, _ in enumerate(texts):
         rows = np.flatnonzero(owner == i)

@@ -20,14 +20,25 @@ from pathlib import Path
 import numpy as np
 
 from core.chunking import chunk_batch
-from core.tropes.classifier import NONE, HeadWeights, text_key
+from core.tropes.classifier import (
+    NGRAMS,
+    NO_VOCABULARY_EXPONENT,
+    NONE,
+    TOKEN_PATTERN,
+    HeadWeights,
+    text_key,
+    vocabulary_feature,
+)
 from core.tropes.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
 
-TEAM_WEIGHT = 4.0
+TEAM_WEIGHT = 12.0
 STATEMENT_WEIGHT = 1.0
+STATEMENT_AI_WEIGHT = 0.1  # first-person statements are all about AI: keep them from teaching
+#                            the relevance head that any first-person speech is
 MIN_CONFIDENCE = 0.7
+MAX_TERMS = 50_000
 
 
 @dataclass(frozen=True)
@@ -99,10 +110,10 @@ def _balanced(labels: list, weights: np.ndarray) -> np.ndarray:
     return np.array([w * mean / totals[lab] for lab, w in zip(labels, weights, strict=True)])
 
 
-def _best_threshold(y: np.ndarray, score: np.ndarray) -> tuple[float, dict]:
-    """The threshold in [0.15, 0.85] that maximises F1, with the rates at it."""
+def _best_threshold(y: np.ndarray, score: np.ndarray, low: float = 0.15) -> tuple[float, dict]:
+    """The threshold in [low, 0.85] that maximises F1, with the rates at it."""
     best = (-1.0, 0.5)
-    for t in np.arange(0.15, 0.851, 0.025):
+    for t in np.arange(low, 0.851, 0.025):
         pred = score >= t
         tp = float(np.sum(pred & y))
         f1 = 2 * tp / max(float(np.sum(pred) + np.sum(y)), 1.0)
@@ -124,46 +135,62 @@ def fit_head(
     vectors: np.ndarray,
     classes: list[str],
     taxonomy_version: str,
-    c: float = 4.0,
+    c: float = 16.0,
     folds: int = 5,
 ) -> HeadWeights:
     """Fit the trope and AI heads; calibrate thresholds on out-of-fold predictions."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
+    texts = [e.text for e in examples]
     y = np.array([classes.index(e.label) for e in examples])
     ai = np.array([e.ai_related for e in examples])
     base = np.array([e.weight for e in examples], dtype=np.float64)
+    ai_base = np.array([STATEMENT_AI_WEIGHT if e.source == "statement" else e.weight
+                        for e in examples])  # fmt: skip
     w_trope = _balanced(list(y), base)
-    w_ai = _balanced(list(ai), base)
+    w_ai = _balanced(list(ai), ai_base)
 
-    def trope_model() -> LogisticRegression:
-        return LogisticRegression(C=c, max_iter=3000)
+    tfidf = TfidfVectorizer(ngram_range=NGRAMS, token_pattern=TOKEN_PATTERN, sublinear_tf=True,
+                            min_df=2, max_features=MAX_TERMS, dtype=np.float32)  # fmt: skip
+    lex = tfidf.fit_transform(texts)
+    trope_x = sparse.hstack([sparse.csr_matrix(vectors), lex]).tocsr()
+    ai_x = sparse.hstack([trope_x, sparse.csr_matrix(vocabulary_feature(texts)[:, None])]).tocsr()
+
+    def model() -> LogisticRegression:
+        return LogisticRegression(C=c, max_iter=5000)
 
     oof = np.zeros((len(y), len(classes)))
     oof_ai = np.zeros(len(y))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
     for train, test in splitter.split(vectors, y):
-        m = trope_model().fit(vectors[train], y[train], sample_weight=w_trope[train])
-        oof[np.ix_(test, m.classes_)] = m.predict_proba(vectors[test])
-        a = LogisticRegression(C=c, max_iter=3000).fit(
-            vectors[train], ai[train], sample_weight=w_ai[train]
-        )
-        oof_ai[test] = a.predict_proba(vectors[test])[:, 1]
+        m = model().fit(trope_x[train], y[train], sample_weight=w_trope[train])
+        oof[np.ix_(test, m.classes_)] = m.predict_proba(trope_x[test])
+        a = model().fit(ai_x[train], ai[train], sample_weight=w_ai[train])
+        oof_ai[test] = a.predict_proba(ai_x[test])[:, 1]
 
     thresholds, metrics = [], {}
     for k, name in enumerate(classes):
         t, stats = _best_threshold(y == k, oof[:, k])
         thresholds.append(t)
         metrics[name] = stats
-    ai_t, ai_stats = _best_threshold(ai, oof_ai)
+    # The relevance threshold is calibrated on the team's texts, whose two classes are
+    # balanced in style; the statements (all about AI) would push it towards "everything".
+    team = np.array([e.source != "statement" for e in examples])
+    vocab = vocabulary_feature(texts) > 0
+    oof_ai = np.where(vocab, oof_ai, oof_ai**NO_VOCABULARY_EXPONENT)
+    # Recall is the prefilter's job; the head is kept precise (threshold at least 0.5).
+    ai_t, ai_stats = _best_threshold(ai[team], oof_ai[team], low=0.5)
 
-    model = trope_model().fit(vectors, y, sample_weight=w_trope)
-    ai_model = LogisticRegression(C=c, max_iter=3000).fit(vectors, ai, sample_weight=w_ai)
-    coef = np.zeros((len(classes), vectors.shape[1]), dtype=np.float32)
+    trope_model = model().fit(trope_x, y, sample_weight=w_trope)
+    ai_model = model().fit(ai_x, ai, sample_weight=w_ai)
+    dim = vectors.shape[1]
+    coef = np.zeros((len(classes), trope_x.shape[1]), dtype=np.float32)
     intercept = np.full(len(classes), -30.0, dtype=np.float32)
-    coef[model.classes_] = model.coef_
-    intercept[model.classes_] = model.intercept_
+    coef[trope_model.classes_] = trope_model.coef_
+    intercept[trope_model.classes_] = trope_model.intercept_
     meta = {
         "taxonomy_version": taxonomy_version,
         "c": c,
@@ -172,14 +199,20 @@ def fit_head(
         "cv_trope_metrics": metrics,
         "cv_ai_metrics": ai_stats,
     }
+    ai_coef = ai_model.coef_[0].astype(np.float32)
     return HeadWeights(
         classes=classes,
-        coef=coef,
+        coef=coef[:, :dim],
         intercept=intercept,
         thresholds=np.array(thresholds, dtype=np.float32),
-        ai_coef=ai_model.coef_[0].astype(np.float32),
+        ai_coef=ai_coef[:dim],
         ai_intercept=float(ai_model.intercept_[0]),
         ai_threshold=ai_t,
+        vocabulary=list(tfidf.get_feature_names_out()),
+        idf=tfidf.idf_.astype(np.float32),
+        lex_coef=coef[:, dim:],
+        ai_lex_coef=ai_coef[dim:-1],
+        ai_vocab_coef=float(ai_coef[-1]),
         meta=meta,
         training_keys=np.array(sorted({text_key(e.text) for e in examples}), dtype=np.int64),
         bank=vectors[np.random.default_rng(0).permutation(len(vectors))[:3000]].astype(np.float16),
@@ -190,7 +223,7 @@ def train_head(
     taxonomy: Taxonomy,
     encode: Callable[[list[str]], np.ndarray],
     statements: Path | None,
-    c: float = 4.0,
+    c: float = 16.0,
 ) -> HeadWeights:
     examples = taxonomy_examples(taxonomy)
     if statements is not None:
