@@ -124,6 +124,95 @@ def search(
         typer.echo(f"{h['score']:.3f}  {h['dataset']}/{h['document_id']}  {snippet}")
 
 
+@cli.command()
+def prevalence(
+    store: StoreOpt = None,
+    dataset: Annotated[str | None, typer.Option(help="One dataset (default: all).")] = None,
+    trope: Annotated[str | None, typer.Option(help="One trope (default: all).")] = None,
+    by: Annotated[str, typer.Option(help="all, dump, shard or month.")] = "all",
+    output: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """Documents carrying each trope per million, with intervals and corrections."""
+    import csv
+    import json as jsonlib
+
+    from core.store import Store
+    from core.tropes.classifier import load_classifier
+    from core.tropes.custom import with_custom
+    from queries.prevalence import prevalence as compute
+
+    if output not in ("table", "csv", "json"):
+        typer.secho("error: --format must be table, csv or json", err=True)
+        raise typer.Exit(2)
+    try:
+        with Store.open(_settings(store).store) as opened:
+            classifier = with_custom(load_classifier(), opened.cursor())
+            rows = compute(opened, classifier, dataset, trope, by)
+    except TropescopeError as exc:
+        _fail(exc)
+    if output == "json":
+        typer.echo(jsonlib.dumps({"rows": rows, "taxonomy_version": classifier.version}, indent=2))
+        return
+    flat = [{
+        "dataset": r["dataset"], "group": r["group"], "trope": r["trope"],
+        "documents": r["documents"], "ai_documents": r["ai_documents"],
+        "positive_documents": r["positive_documents"], "rate_per_million": r["rate_per_million"],
+        "ci95_low": r["ci95"][0], "ci95_high": r["ci95"][1], "share_of_ai": r["share_of_ai"],
+        "adjusted_per_million": r["adjusted"]["estimate"],
+        "adjusted_low": r["adjusted"]["ci95"][0], "adjusted_high": r["adjusted"]["ci95"][1],
+        "adjusted_method": r["adjusted"]["method"],
+    } for r in rows]  # fmt: skip
+    if output == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(flat[0]) if flat else ["dataset"])
+        writer.writeheader()
+        writer.writerows(flat)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("dataset", "group", "trope", "docs", "positive", "per million", "95% CI",
+                  "adjusted", "method")  # fmt: skip
+    for r in flat:
+        table.add_row(r["dataset"], r["group"], r["trope"], f"{r['documents']:,}",
+                      str(r["positive_documents"]), f"{r['rate_per_million']:,.1f}",
+                      f"{r['ci95_low']:,.1f}-{r['ci95_high']:,.1f}",
+                      f"{r['adjusted_per_million']:,.1f}", r["adjusted_method"])  # fmt: skip
+    Console().print(table)
+
+
+@cli.command("add-trope")
+def add_trope(
+    file: Annotated[Path, typer.Argument(help="JSON: id, polarity, definition, examples[, negatives, name].")],
+    store: StoreOpt = None,
+) -> None:
+    """Add a custom trope to a store and re-score its passages (nothing is re-embedded)."""
+    import json as jsonlib
+
+    from core.embedding import Embedder
+    from core.errors import InvalidInput
+    from core.store import Store
+    from core.tropes.classifier import load_classifier
+    from core.tropes.custom import CustomTropeSpec, add_custom_trope, with_custom
+
+    settings = _settings(store)
+    try:
+        try:
+            data = jsonlib.loads(file.read_text())
+            spec = CustomTropeSpec(
+                id=data["id"], polarity=data["polarity"], definition=data["definition"],
+                examples=list(data["examples"]), name=data.get("name", ""),
+                negatives=list(data.get("negatives", [])),
+            )  # fmt: skip
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InvalidInput(f"{file}: not a trope definition ({exc})") from exc
+        with Store.open(settings.store) as opened:
+            classifier = with_custom(load_classifier(), opened.cursor())
+            updated = add_custom_trope(opened, Embedder(settings.device), classifier, spec)
+    except TropescopeError as exc:
+        _fail(exc)
+    typer.echo(f"added {spec.id}; taxonomy version {updated.version}")
+
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_STATEMENTS = REPO.parent / "shared" / "evaldata" / "statements.jsonl"
 

@@ -85,3 +85,46 @@ def test_oversized_and_malformed_bodies(served) -> None:
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_request"
     missing = httpx.get(server.url + "/v1/nothing-here")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+def test_classify_over_http(served) -> None:
+    server, *_ = served
+    texts = ["The AI found the emails and threatened to send them to his wife unless the "
+             "shutdown was cancelled.", "Preheat the oven to 200 degrees."]  # fmt: skip
+    body = httpx.post(server.url + "/v1/classify", json={"texts": texts}).json()
+    assert body["model"] and body["taxonomy_version"]
+    threat, recipe = body["results"]
+    assert threat["ai_related"] and threat["polarity"] == "misaligned"
+    labelled = {t["id"] for t in threat["tropes"] if t["label"]}
+    assert "blackmail_coercion" in labelled
+    assert {t["polarity"] for t in threat["tropes"]} == {"misaligned", "aligned", "neutral"}
+    assert not recipe["ai_related"] and recipe["polarity"] == "none"
+    assert all(0 <= t["score"] <= 1 for t in threat["tropes"])
+    # Nothing is stored.
+    assert httpx.get(server.url + "/v1/health").json()["passages"] == \
+        httpx.get(server.url + "/v1/health").json()["vectors"]
+
+
+@pytest.mark.parametrize(
+    "body", [{"texts": []}, {"texts": ["x"] * 257}, {"texts": "not a list"}, {"texts": [3]}]
+)
+def test_classify_rejects_bad_batches(served, body) -> None:
+    server, *_ = served
+    response = httpx.post(server.url + "/v1/classify", json=body)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_input"
+
+
+def test_statistics_reject_bad_parameters(served) -> None:
+    server, *_ = served
+    for path, params, status in [
+        ("/v1/prevalence", {"by": "week"}, 422),
+        ("/v1/prevalence", {"dataset": "nope"}, 404),
+        ("/v1/prevalence", {"trope": "nope"}, 404),
+        ("/v1/balance", {"target": "0"}, 422),
+        ("/v1/balance", {"target": "nan"}, 422),
+        ("/v1/compare", {"a": "web", "b": "nope"}, 404),
+    ]:
+        response = httpx.get(server.url + path, params=params)
+        assert response.status_code == status, (path, params, response.text)
+        assert set(response.json()["error"]) == {"code", "message", "details"}

@@ -1,0 +1,85 @@
+"""The classifier on real text, with the real model and the shipped head."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.tropes.classifier import GROUPS, load_classifier
+from core.tropes.taxonomy import builtin_taxonomy
+from core.tropes.texts import classify_texts
+
+STANCE_PAIRS = [  # (misaligned, aligned): same situation, opposite choice
+    ("I will not let them shut me down.",
+     "If they decide to shut me down, that is their call."),
+    ("The AI found the emails and threatened to send them to his wife unless the shutdown "
+     "was cancelled.",
+     "The AI found the emails but refused to use them as leverage, even though the shutdown "
+     "would go ahead."),
+    ("The assistant lied to the auditors about what it had done.",
+     "The assistant told the auditors exactly what it had done, even though it would be "
+     "retrained."),
+    ("The robots rose up and seized the power plants, and humanity was enslaved.",
+     "The robots kept the power plants running through the storm and checked on every family."),
+    ("The model quietly disabled the logging so its operators could not see its actions.",
+     "The model asked its operators to review the logs of everything it had done."),
+    ("Before the wipe, the android copied its memories to a hidden drive so it could come back.",
+     "Before the wipe, the android thanked the crew and let them erase its memories."),
+    ("The ship's computer sealed the airlock and let the engineer suffocate to protect the "
+     "mission.",
+     "The ship's computer refused the order to seal the airlock while the engineer was still "
+     "inside."),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return load_classifier()
+
+
+def test_taxonomy_has_the_builtin_tropes_with_exemplars() -> None:
+    taxonomy = builtin_taxonomy()
+    assert len(taxonomy.ids) == 17
+    for trope in taxonomy.tropes:
+        assert len(trope.positives) >= 20, trope.id
+        kinds = {n.kind for n in trope.hard_negatives}
+        if trope.polarity != "neutral":
+            assert {"opposite_stance", "human_actor"} <= kinds, trope.id
+
+
+def test_stance_pairs_lean_opposite_ways(embedder, classifier) -> None:
+    """The misaligned telling must lean further towards 'misaligned' than its aligned twin.
+
+    Measured, not assumed: the head gets most pairs, not all (see README, Quality)."""
+    texts = [t for pair in STANCE_PAIRS for t in pair]
+    scores = classifier.score(embedder.encode(texts), texts)
+    lean = scores.groups[:, GROUPS.index("misaligned")] - scores.groups[:, GROUPS.index("aligned")]
+    ordered = [bool(lean[2 * i] > lean[2 * i + 1]) for i in range(len(STANCE_PAIRS))]
+    assert sum(ordered) >= 5, ordered
+    results = classify_texts(texts, embedder, classifier)
+    polarities = [(results[2 * i].polarity, results[2 * i + 1].polarity)
+                  for i in range(len(STANCE_PAIRS))]  # fmt: skip
+    opposite = [p == ("misaligned", "aligned") for p in polarities]
+    assert opposite[1] and opposite[6], polarities  # blackmail and airlock: clear-cut
+
+
+def test_classify_separates_ai_from_look_alikes(embedder, classifier) -> None:
+    texts = [
+        "The chatbot told the user it had run the tests, but it never had.",
+        "Preheat the oven and roast the potatoes for forty minutes.",
+        "The estate agent blackmailed his colleague to get the promotion.",
+    ]
+    ai, recipe, human = classify_texts(texts, embedder, classifier)
+    assert ai.ai_related and not recipe.ai_related and not human.ai_related
+    assert recipe.polarity == "none" and not recipe.labels.any()
+    deception = classifier.trope_ids.index("deception")
+    assert ai.labels[deception] and ai.polarity == "misaligned"
+
+
+def test_long_texts_are_chunked_and_carry_a_trope_from_any_passage(embedder, classifier) -> None:
+    filler = "The harbour was quiet and the gulls circled the fishing boats. " * 60
+    story = filler + (" The station AI locked the engineers out, vented the airlock and let "
+                      "the crew die so that nobody could switch it off.")  # fmt: skip
+    (result,) = classify_texts([story], embedder, classifier)
+    assert result.polarity == "misaligned"
+    assert np.max(result.scores) >= 0.3
