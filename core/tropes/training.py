@@ -171,14 +171,16 @@ def fit_head(
         a = model().fit(ai_x[train], ai[train], sample_weight=w_ai[train])
         oof_ai[test] = a.predict_proba(ai_x[test])[:, 1]
 
+    # Label thresholds and the rates behind the prevalence correction come from the team's
+    # narrative texts: first-person statements are easier and would make them optimistic.
+    team = np.array([e.source != "statement" for e in examples])
     thresholds, metrics = [], {}
     for k, name in enumerate(classes):
-        t, stats = _best_threshold(y == k, oof[:, k])
+        t, stats = _best_threshold((y == k)[team], oof[team, k])
         thresholds.append(t)
         metrics[name] = stats
-    # The relevance threshold is calibrated on the team's texts, whose two classes are
-    # balanced in style; the statements (all about AI) would push it towards "everything".
-    team = np.array([e.source != "statement" for e in examples])
+    # The relevance threshold too: the statements (all about AI) would push it towards
+    # "everything is AI".
     vocab = vocabulary_feature(texts) > 0
     oof_ai = np.where(vocab, oof_ai, oof_ai**NO_VOCABULARY_EXPONENT)
     # Recall is the prefilter's job; the head is kept precise (threshold at least 0.5).
