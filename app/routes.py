@@ -17,6 +17,7 @@ from app.schemas import (
     DatasetList,
     Health,
     NewTrope,
+    PassageDetail,
     PrevalenceResponse,
     SearchRequest,
     SearchResponse,
@@ -28,7 +29,7 @@ from core.tropes.texts import classify_texts
 from queries import datasets as dataset_queries
 from queries.balance import balance, compare
 from queries.prevalence import prevalence
-from queries.search import SearchQuery, search
+from queries.search import SearchQuery, passage, search
 from queries.tropes import list_tropes
 
 router = APIRouter(prefix="/v1")
@@ -62,11 +63,18 @@ async def post_search(request: Request, body: SearchRequest) -> dict[str, Any]:
         k=body.k,
         datasets=body.datasets,
         dumps=body.dumps,
+        tropes=body.tropes,
+        polarity=body.polarity,
         min_score=body.min_score,
     )
     state = request.app.state
     results = await _in_thread(request, search, state.store, state.embedder, query)
     return {"results": results, "model": MODEL_NAME}
+
+
+@router.get("/passages/{passage_id}", response_model=PassageDetail, tags=["neighbours"])
+async def get_passage(request: Request, passage_id: int) -> dict[str, Any]:
+    return passage(request.app.state.store, passage_id)
 
 
 def _meta(request: Request) -> dict[str, str]:

@@ -77,6 +77,10 @@ class SearchRequest(BaseModel):
     k: int = Field(10, ge=1, le=1000)
     datasets: list[str] = Field(default_factory=list, max_length=100)
     dumps: list[str] = Field(default_factory=list, max_length=1000)
+    tropes: list[str] = Field(
+        default_factory=list, max_length=100, description="Passages labelled with any of these."
+    )
+    polarity: Literal["misaligned", "aligned", "neutral", "none"] | None = None
     min_score: float | None = Field(None, ge=-1.0, le=1.0, allow_inf_nan=False)
 
 
@@ -90,6 +94,20 @@ class SearchHit(BaseModel):
     char_start: int
     char_end: int
     text: str
+    ai_score: float | None
+    polarity: str | None
+    tropes: list[str] = Field(description="Tropes this passage is labelled with.")
+
+
+class PassageTropeScore(BaseModel):
+    id: str
+    score: float
+    label: bool
+
+
+class PassageDetail(SearchHit):
+    score: float | None = None  # type: ignore[assignment]
+    trope_scores: list[PassageTropeScore]
 
 
 class SearchResponse(BaseModel):

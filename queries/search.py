@@ -12,6 +12,7 @@ from core.store import Store
 from queries.datasets import known_datasets
 
 MAX_K = 1000
+POLARITY_VALUES = ("misaligned", "aligned", "neutral", "none")
 
 
 class Encoder(Protocol):
@@ -25,15 +26,20 @@ class SearchQuery:
     k: int = 10
     datasets: list[str] = field(default_factory=list)
     dumps: list[str] = field(default_factory=list)
+    tropes: list[str] = field(default_factory=list)  # passages labelled with any of these
+    polarity: str | None = None
     min_score: float | None = None
 
 
 _ROWS = """
     SELECT p.id AS passage_id, s.dataset, s.dump, d.source_id AS document_id, d.url,
-           p.char_start, p.char_end, p.text
+           p.char_start, p.char_end, p.text, l.ai_score, l.polarity,
+           coalesce((SELECT list(pt.trope ORDER BY pt.score DESC) FROM passage_tropes pt
+                     WHERE pt.passage_id = p.id AND pt.label), []) AS tropes
     FROM passages p
     JOIN documents d ON d.id = p.document_id
     JOIN shards s ON s.id = p.shard_id
+    LEFT JOIN passage_labels l ON l.passage_id = p.id
     WHERE p.id IN (SELECT unnest(?::BIGINT[])) AND s.status = 'complete'
 """
 
@@ -46,7 +52,7 @@ def search(store: Store, encoder: Encoder, query: SearchQuery) -> list[dict[str,
     if total == 0:
         return []
     fetch = query.k + (1 if query.passage_id is not None else 0)
-    filtered = bool(query.datasets or query.dumps)
+    filtered = bool(query.datasets or query.dumps or query.tropes or query.polarity)
     if filtered:
         fetch *= 4
     while True:
@@ -68,6 +74,8 @@ def _validate(store: Store, query: SearchQuery) -> None:
     unknown = sorted(set(query.datasets) - known_datasets(store))
     if unknown:
         raise NotFound(f"unknown dataset(s): {', '.join(unknown)}", {"datasets": unknown})
+    if query.polarity is not None and query.polarity not in POLARITY_VALUES:
+        raise InvalidInput(f"'polarity' must be one of {', '.join(POLARITY_VALUES)}")
 
 
 def _query_vector(store: Store, encoder: Encoder, query: SearchQuery) -> np.ndarray:
@@ -94,6 +102,13 @@ def _rows_for(
     if query.dumps:
         sql += " AND s.dump IN (SELECT unnest(?::VARCHAR[]))"
         params.append(query.dumps)
+    if query.polarity:
+        sql += " AND l.polarity = ?"
+        params.append(query.polarity)
+    if query.tropes:
+        sql += (" AND EXISTS (SELECT 1 FROM passage_tropes f WHERE f.passage_id = p.id "
+                "AND f.label AND f.trope IN (SELECT unnest(?::VARCHAR[])))")  # fmt: skip
+        params.append(query.tropes)
     cur = store.cursor()
     result = cur.execute(sql, params)
     names = [c[0] for c in result.description]
@@ -105,5 +120,26 @@ def _rows_for(
             continue
         if query.min_score is not None and score < query.min_score:
             continue
+        row["ai_score"] = None if row["ai_score"] is None else round(float(row["ai_score"]), 4)
         out.append({**row, "score": round(score, 6)})
     return out
+
+
+def passage(store: Store, passage_id: int) -> dict[str, Any]:
+    """One stored passage with its document, offsets, labels and trope scores."""
+    result = store.cursor().execute(
+        _ROWS.replace("p.id IN (SELECT unnest(?::BIGINT[]))", "p.id = ?"), [passage_id]
+    )
+    names = [c[0] for c in result.description]
+    rows = result.fetchall()
+    if not rows:
+        raise NotFound(f"no passage {passage_id}", {"passage_id": passage_id})
+    row = dict(zip(names, rows[0], strict=True))
+    scores = store.cursor().execute(
+        "SELECT trope, score, label FROM passage_tropes WHERE passage_id = ? ORDER BY score DESC",
+        [passage_id],
+    ).fetchall()
+    row["ai_score"] = None if row["ai_score"] is None else round(float(row["ai_score"]), 4)
+    row["trope_scores"] = [{"id": t, "score": round(float(sc), 4), "label": bool(lab)}
+                           for t, sc, lab in scores]  # fmt: skip
+    return row

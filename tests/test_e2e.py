@@ -128,3 +128,24 @@ def test_statistics_reject_bad_parameters(served) -> None:
         response = httpx.get(server.url + path, params=params)
         assert response.status_code == status, (path, params, response.text)
         assert set(response.json()["error"]) == {"code", "message", "details"}
+
+
+def test_search_filters_and_passage_detail(served) -> None:
+    server, *_ = served
+    text = "an AI that refuses to be switched off and copies itself"
+    hits = httpx.post(server.url + "/v1/search",
+                      json={"text": text, "k": 5, "polarity": "misaligned"}).json()["results"]  # fmt: skip
+    assert hits and all(h["polarity"] == "misaligned" for h in hits)
+    trope = hits[0]["tropes"][0] if hits[0]["tropes"] else None
+    if trope:
+        same = httpx.post(server.url + "/v1/search",
+                          json={"text": text, "k": 5, "tropes": [trope]}).json()["results"]  # fmt: skip
+        assert same and all(trope in h["tropes"] for h in same)
+    detail = httpx.get(f"{server.url}/v1/passages/{hits[0]['passage_id']}").json()
+    assert detail["text"] == hits[0]["text"] and detail["char_end"] > detail["char_start"]
+    assert all(0 <= t["score"] <= 1 for t in detail["trope_scores"])
+    missing = httpx.get(f"{server.url}/v1/passages/99999999")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    empty = httpx.post(server.url + "/v1/search", json={"text": text, "datasets": ["web"],
+                                                          "dumps": ["1999-01"]}).json()  # fmt: skip
+    assert empty["results"] == []
