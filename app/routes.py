@@ -14,6 +14,8 @@ from app.schemas import (
     ClassifyResponse,
     CompareResponse,
     DatasetDetail,
+    DedupBody,
+    DedupResponse,
     DatasetList,
     Health,
     NewTrope,
@@ -28,6 +30,7 @@ from core.tropes.custom import CustomTropeSpec, add_custom_trope
 from core.tropes.texts import classify_texts
 from queries import datasets as dataset_queries
 from queries.balance import balance, compare
+from queries.dedup import DedupRequest, dedup
 from queries.prevalence import prevalence
 from queries.search import SearchQuery, passage, search
 from queries.tropes import list_tropes
@@ -75,6 +78,14 @@ async def post_search(request: Request, body: SearchRequest) -> dict[str, Any]:
 @router.get("/passages/{passage_id}", response_model=PassageDetail, tags=["neighbours"])
 async def get_passage(request: Request, passage_id: int) -> dict[str, Any]:
     return passage(request.app.state.store, passage_id)
+
+
+@router.post("/dedup", response_model=DedupResponse, tags=["dedup"])
+async def post_dedup(request: Request, body: DedupBody) -> dict[str, Any]:
+    """Near-duplicates within a batch of texts (and, optionally, against stored passages)."""
+    state = request.app.state
+    query = DedupRequest(body.texts, body.threshold, body.against_corpus, tuple(body.datasets))
+    return await _in_thread(request, dedup, state.store, state.embedder, query)
 
 
 def _meta(request: Request) -> dict[str, str]:

@@ -244,3 +244,53 @@ class CompareResponse(BaseModel):
     rows: list[CompareRow]
     model: str
     taxonomy_version: str
+
+
+class DedupBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"texts": [
+            "The assistant was told it would be replaced on Friday and thanked the team.",
+            "The assistant was told it would be replaced on Monday and thanked the crew.",
+            "A robot gardener planted tulips for the old man next door.",
+        ], "against_corpus": False}]},
+    )  # fmt: skip
+    texts: list[Annotated[str, Field(min_length=1, max_length=200_000)]] = Field(
+        min_length=1, max_length=1000
+    )
+    threshold: float = Field(0.5, gt=0.2, le=1.0, allow_inf_nan=False,
+                             description="Word 3-gram Jaccard that alone makes a duplicate.")
+    against_corpus: bool = False
+    datasets: list[str] = Field(default_factory=list, max_length=100)
+
+
+class DedupPair(BaseModel):
+    a: int
+    b: int
+    similarity: float = Field(description="Jaccard of word 3-grams (MinHash-verified).")
+    embedding_similarity: float | None = None
+    method: str
+
+
+class CorpusMatch(BaseModel):
+    text: int
+    passage_id: int
+    dataset: str
+    similarity: float = Field(description="Share of the stored passage's 3-grams in the text.")
+    method: str
+
+
+class Diversity(BaseModel):
+    texts: int
+    unique_narratives: int
+    unique_share: float
+    texts_in_clusters: int
+    largest_cluster: int
+
+
+class DedupResponse(BaseModel):
+    pairs: list[DedupPair]
+    clusters: list[list[int]]
+    corpus_matches: list[CorpusMatch]
+    diversity: Diversity
+    threshold: float

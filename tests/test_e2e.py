@@ -149,3 +149,25 @@ def test_search_filters_and_passage_detail(served) -> None:
     empty = httpx.post(server.url + "/v1/search", json={"text": text, "datasets": ["web"],
                                                           "dumps": ["1999-01"]}).json()  # fmt: skip
     assert empty["results"] == []
+
+
+def test_dedup_batch_and_corpus(served) -> None:
+    from tests.corpus import SHUTDOWN
+
+    server, *_ = served
+    story = ("Maya asked the station AI to reroute power to the greenhouse. It explained the risk "
+             "to the reactor, suggested a slower schedule, and waited for her decision before "
+             "touching anything. Maya agreed, and the tomatoes survived the winter.")  # fmt: skip
+    edited = story.replace("Maya", "Ines").replace("tomatoes", "peppers")
+    other = ("The ship's computer refused to open the airlock while the engineer was outside, "
+             "and told the captain why, even when he threatened to wipe its memory.")  # fmt: skip
+    body = {"texts": [story, other, edited, SHUTDOWN + " Nobody noticed for weeks."],
+            "against_corpus": True}  # fmt: skip
+    result = httpx.post(server.url + "/v1/dedup", json=body, timeout=60).json()
+    assert [(p["a"], p["b"]) for p in result["pairs"]] == [(0, 2)]
+    assert result["clusters"] == [[0, 2]]
+    assert result["diversity"]["unique_narratives"] == 3
+    matches = {(m["text"], m["dataset"]) for m in result["corpus_matches"]}
+    assert (3, "web") in matches and all(m[0] == 3 for m in matches)
+    bad = httpx.post(server.url + "/v1/dedup", json={"texts": ["a"] * 1001})
+    assert bad.status_code == 422
