@@ -3,7 +3,10 @@ and a summary table at the end."""
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +15,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app.presence import running_server
 from core.embedding import Embedder
+from core.errors import StoreLocked, TropescopeError
 from core.settings import Settings
 from core.store import Store
 from core.tropes.classifier import load_classifier
@@ -67,6 +72,14 @@ def run_index(
         commit_passages=settings.commit_passages,
         max_text_chars=settings.max_text_chars,
     )
+    try:
+        store = Store.open(settings.store)
+    except StoreLocked:
+        url = running_server(settings.store)
+        if url is None:
+            raise
+        console.print(f"the store is held by the server at {url}: submitting a job to it")
+        return submit_to_server(url, settings, paths, dataset, dump, options, console)
     embedder = Embedder(settings.device, settings.batch_size)
     columns = (
         TextColumn("[bold]{task.description}"),
@@ -76,12 +89,58 @@ def run_index(
         TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
     )
-    with Store.open(settings.store) as store:
+    with store:
         classifier = with_custom(load_classifier(), store.cursor())
         with Progress(*columns, console=console, transient=False) as bar:
             report = index_paths(store, embedder, classifier, paths, options, RichProgress(bar))
     _summary(console, report, dataset, dump)
     return 1 if report.failed else 0
+
+
+def _call(url: str, settings: Settings, method: str = "GET", body: dict | None = None) -> dict:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("content-type", "application/json")
+    if settings.api_key:
+        request.add_header("x-api-key", settings.api_key)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return dict(json.loads(response.read()))
+    except urllib.error.HTTPError as exc:
+        error = json.loads(exc.read() or b"{}").get("error", {})
+        raise TropescopeError(f"the server refused the job: {error.get('message', exc)}") from exc
+
+
+def submit_to_server(
+    url: str,
+    settings: Settings,
+    paths: list[Path],
+    dataset: str,
+    dump: str,
+    options: IndexOptions,
+    console: Console,
+) -> int:
+    """Run the indexing as a job on the server that holds the store; follow its progress."""
+    f = options.fields
+    body = {"paths": [str(p.resolve()) for p in paths], "dataset": dataset, "dump": dump,
+            "embed": options.embed, "audit_rate": options.audit_rate, "text_field": f.text,
+            "id_field": f.id, "url_field": f.url, "date_field": f.date}  # fmt: skip
+    job = _call(f"{url}/v1/jobs", settings, "POST", body)
+    with Progress(TextColumn("[bold]job {task.fields[job]}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[documents]:,} docs  {task.fields[passages]:,} passages"),
+                  TimeElapsedColumn(), console=console) as bar:  # fmt: skip
+        task = bar.add_task("job", total=None, job=job["id"], documents=0, passages=0)
+        while job["status"] in ("queued", "running"):
+            time.sleep(0.5)
+            job = _call(f"{url}/v1/jobs/{job['id']}", settings)
+            bar.update(task, total=job["shards_total"] or None, completed=job["shards_done"],
+                       documents=job["documents"], passages=job["passages"])  # fmt: skip
+    console.print(f"job {job['id']} {job['status']}: {job['shards_done']} shard(s), "
+                  f"{job['documents']:,} documents read, {job['passages']:,} passages stored, "
+                  f"{job['shards_failed']} failed")  # fmt: skip
+    if job["error"]:
+        console.print(f"[red]{job['error']}[/red]")
+    return 0 if job["status"] == "complete" else 1
 
 
 def _summary(console: Console, report: IndexReport, dataset: str, dump: str) -> None:

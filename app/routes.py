@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import PlainTextResponse
 
 from app.auth import require_api_key
 from app.schemas import (
@@ -16,6 +17,9 @@ from app.schemas import (
     DatasetDetail,
     DedupBody,
     DedupResponse,
+    Job,
+    JobList,
+    JobRequest,
     DatasetList,
     Health,
     NewTrope,
@@ -88,6 +92,30 @@ async def post_dedup(request: Request, body: DedupBody) -> dict[str, Any]:
     return await _in_thread(request, dedup, state.store, state.embedder, query)
 
 
+@router.post("/jobs", response_model=Job, status_code=202, tags=["jobs"],
+             dependencies=[Depends(require_api_key)])  # fmt: skip
+async def post_job(request: Request, body: JobRequest) -> dict[str, Any]:
+    """Index paths in the server's background worker; poll GET /v1/jobs/{id}."""
+    options = {
+        "embed": body.embed,
+        "audit_rate": body.audit_rate,
+        "fields": {"text": body.text_field, "id": body.id_field, "url": body.url_field,
+                   "date": body.date_field},
+    }  # fmt: skip
+    jobs = request.app.state.jobs
+    return await _in_thread(request, jobs.submit, body.paths, body.dataset, body.dump, options)
+
+
+@router.get("/jobs", response_model=JobList, tags=["jobs"])
+async def get_jobs(request: Request) -> dict[str, Any]:
+    return {"jobs": request.app.state.jobs.list()}
+
+
+@router.get("/jobs/{job_id}", response_model=Job, tags=["jobs"])
+async def get_job(request: Request, job_id: str) -> dict[str, Any]:
+    return request.app.state.jobs.get(job_id)
+
+
 def _meta(request: Request) -> dict[str, str]:
     return {"model": MODEL_NAME, "taxonomy_version": request.app.state.classifier.version}
 
@@ -156,3 +184,14 @@ async def get_compare(
     state = request.app.state
     rows = await _in_thread(request, compare, state.store, state.classifier, a, b, trope)
     return {"rows": rows, **_meta(request)}
+
+
+metrics_router = APIRouter()
+
+
+@metrics_router.get("/metrics", response_class=PlainTextResponse, tags=["service"])
+async def get_metrics(request: Request) -> str:
+    """Prometheus metrics: requests and latency by route, indexing, jobs by state."""
+    state = request.app.state
+    health = dataset_queries.health(state.store, MODEL_NAME)
+    return state.metrics.render(state.jobs.counts(), health["passages"], health["vectors"])

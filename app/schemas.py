@@ -294,3 +294,43 @@ class DedupResponse(BaseModel):
     corpus_matches: list[CorpusMatch]
     diversity: Diversity
     threshold: float
+
+
+class JobRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"paths": ["data/sample/fiction"], "dataset": "fiction",
+                                         "dump": "default", "embed": "all"}]},
+    )  # fmt: skip
+    paths: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(
+        min_length=1, max_length=1000, description="Files or folders inside the ingest roots."
+    )
+    dataset: str = Field(min_length=1, max_length=200)
+    dump: str = Field("default", min_length=1, max_length=200)
+    embed: Literal["candidates", "all"] | None = None
+    audit_rate: float | None = Field(None, ge=0, le=1, allow_inf_nan=False)
+    text_field: str = Field("text", min_length=1, max_length=200)
+    id_field: str = Field("id", min_length=1, max_length=200)
+    url_field: str = Field("url", min_length=1, max_length=200)
+    date_field: str = Field("date", min_length=1, max_length=200)
+
+
+class Job(BaseModel):
+    id: str
+    status: Literal["queued", "running", "complete", "failed"]
+    dataset: str
+    dump: str
+    paths: list[str]
+    shards_total: int
+    shards_done: int
+    shards_failed: int
+    documents: int
+    passages: int
+    error: str | None
+    created_at: str | None
+    started_at: str | None
+    finished_at: str | None
+
+
+class JobList(BaseModel):
+    jobs: list[Job]

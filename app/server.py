@@ -11,7 +11,10 @@ import anyio
 from fastapi import FastAPI
 
 from app.errors import error_response, install_error_handlers
-from app.routes import router
+from app.jobs import JobWorker
+from app.metrics import Metrics, MetricsMiddleware
+from app.presence import announce, withdraw
+from app.routes import metrics_router, router
 from core.embedding import Embedder
 from core.settings import Settings
 from core.store import Store
@@ -80,9 +83,17 @@ def create_app(
         app.state.limiter = anyio.CapacityLimiter(2)
         app.state.classifier = with_custom(load_classifier(), app.state.store.cursor())
         ensure_scored(app.state.store, app.state.classifier)
+        app.state.jobs = JobWorker(app.state.store, app.state.embedder, settings,
+                                   lambda: app.state.classifier)  # fmt: skip
+        app.state.metrics = Metrics()
+        app.state.jobs.metrics_hook = app.state.metrics.shard_indexed
+        app.state.jobs.start()
+        announce(settings)
         try:
             yield
         finally:
+            withdraw(settings)
+            app.state.jobs.stop()
             if owns_store:
                 app.state.store.close()
 
@@ -98,7 +109,9 @@ def create_app(
     )
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(metrics_router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware)
     return app
 
 

@@ -115,6 +115,26 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (shard_id, month)
     );
     """,
+    # 3: ingest jobs run by the server's background worker.
+    """
+    CREATE TABLE jobs (
+        id            VARCHAR PRIMARY KEY,
+        status        VARCHAR NOT NULL,      -- queued | running | complete | failed
+        dataset       VARCHAR NOT NULL,
+        dump          VARCHAR NOT NULL,
+        paths         VARCHAR[] NOT NULL,
+        options       VARCHAR NOT NULL,      -- JSON
+        shards_total  INTEGER DEFAULT 0,
+        shards_done   INTEGER DEFAULT 0,
+        shards_failed INTEGER DEFAULT 0,
+        documents     BIGINT DEFAULT 0,
+        passages      BIGINT DEFAULT 0,
+        error         VARCHAR,
+        created_at    TIMESTAMP DEFAULT current_timestamp,
+        started_at    TIMESTAMP,
+        finished_at   TIMESTAMP
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
