@@ -58,7 +58,9 @@ def index(
 
     settings = _settings(store, embed=embed, audit_rate=audit_rate)
     try:
-        code = run_index(settings, paths, dataset, dump, (text_field, id_field, url_field, date_field))
+        code = run_index(
+            settings, paths, dataset, dump, (text_field, id_field, url_field, date_field)
+        )
     except TropescopeError as exc:
         _fail(exc)
     raise typer.Exit(code)
@@ -96,8 +98,20 @@ def datasets(store: StoreOpt = None) -> None:
         _fail(exc)
     table = Table("dataset", "documents", "ai_documents", "passages", "shards", "failed", "bad")
     for r in rows:
-        table.add_row(r["name"], *(f"{r[k]:,}" for k in (
-            "documents", "ai_documents", "passages", "shards", "failed_shards", "bad_records")))  # fmt: skip
+        table.add_row(
+            r["name"],
+            *(
+                f"{r[k]:,}"
+                for k in (
+                    "documents",
+                    "ai_documents",
+                    "passages",
+                    "shards",
+                    "failed_shards",
+                    "bad_records",
+                )
+            ),
+        )
     Console().print(table)
 
 
@@ -153,15 +167,25 @@ def prevalence(
     if output == "json":
         typer.echo(jsonlib.dumps({"rows": rows, "taxonomy_version": classifier.version}, indent=2))
         return
-    flat = [{
-        "dataset": r["dataset"], "group": r["group"], "trope": r["trope"],
-        "documents": r["documents"], "ai_documents": r["ai_documents"],
-        "positive_documents": r["positive_documents"], "rate_per_million": r["rate_per_million"],
-        "ci95_low": r["ci95"][0], "ci95_high": r["ci95"][1], "share_of_ai": r["share_of_ai"],
-        "adjusted_per_million": r["adjusted"]["estimate"],
-        "adjusted_low": r["adjusted"]["ci95"][0], "adjusted_high": r["adjusted"]["ci95"][1],
-        "adjusted_method": r["adjusted"]["method"],
-    } for r in rows]  # fmt: skip
+    flat = [
+        {
+            "dataset": r["dataset"],
+            "group": r["group"],
+            "trope": r["trope"],
+            "documents": r["documents"],
+            "ai_documents": r["ai_documents"],
+            "positive_documents": r["positive_documents"],
+            "rate_per_million": r["rate_per_million"],
+            "ci95_low": r["ci95"][0],
+            "ci95_high": r["ci95"][1],
+            "share_of_ai": r["share_of_ai"],
+            "adjusted_per_million": r["adjusted"]["estimate"],
+            "adjusted_low": r["adjusted"]["ci95"][0],
+            "adjusted_high": r["adjusted"]["ci95"][1],
+            "adjusted_method": r["adjusted"]["method"],
+        }
+        for r in rows
+    ]
     if output == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=list(flat[0]) if flat else ["dataset"])
         writer.writeheader()
@@ -170,19 +194,37 @@ def prevalence(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("dataset", "group", "trope", "docs", "positive", "per million", "95% CI",
-                  "adjusted", "method")  # fmt: skip
+    table = Table(
+        "dataset",
+        "group",
+        "trope",
+        "docs",
+        "positive",
+        "per million",
+        "95% CI",
+        "adjusted",
+        "method",
+    )
     for r in flat:
-        table.add_row(r["dataset"], r["group"], r["trope"], f"{r['documents']:,}",
-                      str(r["positive_documents"]), f"{r['rate_per_million']:,.1f}",
-                      f"{r['ci95_low']:,.1f}-{r['ci95_high']:,.1f}",
-                      f"{r['adjusted_per_million']:,.1f}", r["adjusted_method"])  # fmt: skip
+        table.add_row(
+            r["dataset"],
+            r["group"],
+            r["trope"],
+            f"{r['documents']:,}",
+            str(r["positive_documents"]),
+            f"{r['rate_per_million']:,.1f}",
+            f"{r['ci95_low']:,.1f}-{r['ci95_high']:,.1f}",
+            f"{r['adjusted_per_million']:,.1f}",
+            r["adjusted_method"],
+        )
     Console().print(table)
 
 
 @cli.command("add-trope")
 def add_trope(
-    file: Annotated[Path, typer.Argument(help="JSON: id, polarity, definition, examples[, negatives, name].")],
+    file: Annotated[
+        Path, typer.Argument(help="JSON: id, polarity, definition, examples[, negatives, name].")
+    ],
     store: StoreOpt = None,
 ) -> None:
     """Add a custom trope to a store and re-score its passages (nothing is re-embedded)."""
@@ -199,10 +241,13 @@ def add_trope(
         try:
             data = jsonlib.loads(file.read_text())
             spec = CustomTropeSpec(
-                id=data["id"], polarity=data["polarity"], definition=data["definition"],
-                examples=list(data["examples"]), name=data.get("name", ""),
+                id=data["id"],
+                polarity=data["polarity"],
+                definition=data["definition"],
+                examples=list(data["examples"]),
+                name=data.get("name", ""),
                 negatives=list(data.get("negatives", [])),
-            )  # fmt: skip
+            )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise InvalidInput(f"{file}: not a trope definition ({exc})") from exc
         with Store.open(settings.store) as opened:
@@ -282,23 +327,34 @@ def _print_eval(file: Path, result: Any) -> None:
     from rich.table import Table
 
     console = Console()
-    console.print(f"[bold]{file}[/bold]: {result.rows} rows scored, "
-                  f"{result.skipped_training} skipped (trained on), "
-                  f"{result.skipped_invalid} invalid")  # fmt: skip
+    console.print(
+        f"[bold]{file}[/bold]: {result.rows} rows scored, "
+        f"{result.skipped_training} skipped (trained on), "
+        f"{result.skipped_invalid} invalid"
+    )
     if result.per_trope:
         table = Table("trope", "precision", "recall", "F1", "support")
         for name, m in sorted(result.per_trope.items()):
-            table.add_row(name, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}",
-                          str(m["support"]))  # fmt: skip
+            table.add_row(
+                name,
+                f"{m['precision']:.3f}",
+                f"{m['recall']:.3f}",
+                f"{m['f1']:.3f}",
+                str(m["support"]),
+            )
         table.add_row("[bold]macro[/bold]", "", "", f"{result.macro_f1:.3f}", "")
         console.print(table)
     if result.polarity_accuracy is not None:
-        console.print(f"polarity accuracy: {result.polarity_accuracy:.3f} "
-                      f"over {result.polarity_rows} rows; confusion {result.polarity_confusion}")  # fmt: skip
+        console.print(
+            f"polarity accuracy: {result.polarity_accuracy:.3f} "
+            f"over {result.polarity_rows} rows; confusion {result.polarity_confusion}"
+        )
     if result.ai:
         a = result.ai
-        console.print(f"AI relevance: precision {a['precision']:.3f} recall {a['recall']:.3f} "
-                      f"F1 {a['f1']:.3f} (positives {a['support']})")  # fmt: skip
+        console.print(
+            f"AI relevance: precision {a['precision']:.3f} recall {a['recall']:.3f} "
+            f"F1 {a['f1']:.3f} (positives {a['support']})"
+        )
 
 
 def main() -> None:

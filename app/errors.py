@@ -1,6 +1,6 @@
 """One JSON error shape for every 4xx and 5xx:
 
-    {"error": {"code": "not_found", "message": "no dataset named 'x'", "details": {}}}
+{"error": {"code": "not_found", "message": "no dataset named 'x'", "details": {}}}
 """
 
 from __future__ import annotations

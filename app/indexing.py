@@ -8,9 +8,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -42,9 +40,7 @@ class RichProgress:
         self.passages += passages
         elapsed = max(time.monotonic() - self.started, 1e-6)
         rate = f"{self.documents / elapsed:,.0f} docs/s  {self.passages / elapsed:,.1f} passages/s"
-        self.progress.update(
-            self.task, documents=self.documents, passages=self.passages, rate=rate
-        )
+        self.progress.update(self.task, documents=self.documents, passages=self.passages, rate=rate)
 
     def shard_finished(self, result: ShardResult) -> None:
         self.progress.advance(self.task)
@@ -122,22 +118,42 @@ def submit_to_server(
 ) -> int:
     """Run the indexing as a job on the server that holds the store; follow its progress."""
     f = options.fields
-    body = {"paths": [str(p.resolve()) for p in paths], "dataset": dataset, "dump": dump,
-            "embed": options.embed, "audit_rate": options.audit_rate, "text_field": f.text,
-            "id_field": f.id, "url_field": f.url, "date_field": f.date}  # fmt: skip
+    body = {
+        "paths": [str(p.resolve()) for p in paths],
+        "dataset": dataset,
+        "dump": dump,
+        "embed": options.embed,
+        "audit_rate": options.audit_rate,
+        "text_field": f.text,
+        "id_field": f.id,
+        "url_field": f.url,
+        "date_field": f.date,
+    }
     job = _call(f"{url}/v1/jobs", settings, "POST", body)
-    with Progress(TextColumn("[bold]job {task.fields[job]}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[documents]:,} docs  {task.fields[passages]:,} passages"),
-                  TimeElapsedColumn(), console=console) as bar:  # fmt: skip
+    with Progress(
+        TextColumn("[bold]job {task.fields[job]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[documents]:,} docs  {task.fields[passages]:,} passages"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
         task = bar.add_task("job", total=None, job=job["id"], documents=0, passages=0)
         while job["status"] in ("queued", "running"):
             time.sleep(0.5)
             job = _call(f"{url}/v1/jobs/{job['id']}", settings)
-            bar.update(task, total=job["shards_total"] or None, completed=job["shards_done"],
-                       documents=job["documents"], passages=job["passages"])  # fmt: skip
-    console.print(f"job {job['id']} {job['status']}: {job['shards_done']} shard(s), "
-                  f"{job['documents']:,} documents read, {job['passages']:,} passages stored, "
-                  f"{job['shards_failed']} failed")  # fmt: skip
+            bar.update(
+                task,
+                total=job["shards_total"] or None,
+                completed=job["shards_done"],
+                documents=job["documents"],
+                passages=job["passages"],
+            )
+    console.print(
+        f"job {job['id']} {job['status']}: {job['shards_done']} shard(s), "
+        f"{job['documents']:,} documents read, {job['passages']:,} passages stored, "
+        f"{job['shards_failed']} failed"
+    )
     if job["error"]:
         console.print(f"[red]{job['error']}[/red]")
     return 0 if job["status"] == "complete" else 1
@@ -150,8 +166,15 @@ def _summary(console: Console, report: IndexReport, dataset: str, dump: str) -> 
     for s in report.shards:
         c = s.counters
         bad = ", ".join(f"{r}={n}" for r, n in sorted(c.bad.items())) or "0"
-        table.add_row(Path(s.path).name, s.status, f"{c.documents:,}", f"{c.candidates:,}",
-                      f"{c.audited:,}", f"{c.passages:,}", bad)  # fmt: skip
+        table.add_row(
+            Path(s.path).name,
+            s.status,
+            f"{c.documents:,}",
+            f"{c.candidates:,}",
+            f"{c.audited:,}",
+            f"{c.passages:,}",
+            bad,
+        )
     console.print(table)
     skipped = sum(s.status == "skipped" for s in report.shards)
     console.print(

@@ -27,9 +27,22 @@ from indexers.readers import Fields
 
 log = logging.getLogger("tropescope.jobs")
 
-_COLUMNS = ("id", "status", "dataset", "dump", "paths", "shards_total", "shards_done",
-            "shards_failed", "documents", "passages", "error", "created_at", "started_at",
-            "finished_at")  # fmt: skip
+_COLUMNS = (
+    "id",
+    "status",
+    "dataset",
+    "dump",
+    "paths",
+    "shards_total",
+    "shards_done",
+    "shards_failed",
+    "documents",
+    "passages",
+    "error",
+    "created_at",
+    "started_at",
+    "finished_at",
+)
 
 
 def _now() -> datetime:
@@ -45,8 +58,10 @@ def confine(paths: list[str], roots: list[Path]) -> list[Path]:
     for raw in paths:
         resolved = Path(raw).resolve()
         if not any(resolved == root or resolved.is_relative_to(root) for root in allowed):
-            raise Forbidden(f"{raw} is outside the ingest roots",
-                            {"path": raw, "ingest_roots": [str(r) for r in allowed]})  # fmt: skip
+            raise Forbidden(
+                f"{raw} is outside the ingest roots",
+                {"path": raw, "ingest_roots": [str(r) for r in allowed]},
+            )
         if not resolved.exists():
             raise InvalidInput(f"{raw}: no such file or folder", {"path": raw})
         out.append(resolved)
@@ -85,9 +100,12 @@ class JobWorker:
 
     def start(self) -> None:
         with self.store.transaction() as cur:
-            stale = [r[0] for r in cur.execute(
-                "SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at"
-            ).fetchall()]  # fmt: skip
+            stale = [
+                r[0]
+                for r in cur.execute(
+                    "SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at"
+                ).fetchall()
+            ]
             cur.execute("UPDATE jobs SET status = 'queued' WHERE status = 'running'")
         for job_id in stale:
             log.info("resuming job %s", job_id)
@@ -113,9 +131,11 @@ class JobWorker:
         return self.get(job_id)
 
     def get(self, job_id: str) -> dict:
-        rows = self.store.cursor().execute(
-            f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE id = ?", [job_id]
-        ).fetchall()
+        rows = (
+            self.store.cursor()
+            .execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE id = ?", [job_id])
+            .fetchall()
+        )
         if not rows:
             raise NotFound(f"no job {job_id}", {"id": job_id})
         job = dict(zip(_COLUMNS, rows[0], strict=True))
@@ -124,9 +144,11 @@ class JobWorker:
         return job
 
     def list(self) -> list[dict]:
-        ids = self.store.cursor().execute(
-            "SELECT id FROM jobs ORDER BY created_at DESC LIMIT 100"
-        ).fetchall()
+        ids = (
+            self.store.cursor()
+            .execute("SELECT id FROM jobs ORDER BY created_at DESC LIMIT 100")
+            .fetchall()
+        )
         return [self.get(r[0]) for r in ids]
 
     def counts(self) -> dict[str, int]:
@@ -153,25 +175,40 @@ class JobWorker:
         job = self.get(job_id)
         if job["status"] not in ("queued", "running"):
             return
-        options = json.loads(self.store.cursor().execute(
-            "SELECT options FROM jobs WHERE id = ?", [job_id]).fetchall()[0][0])  # fmt: skip
+        options = json.loads(
+            self.store.cursor()
+            .execute("SELECT options FROM jobs WHERE id = ?", [job_id])
+            .fetchall()[0][0]
+        )
         self.update(job_id, status="running", error=None, started_at=_now())
         s = self.settings
         index_options = IndexOptions(
-            dataset=job["dataset"], dump=job["dump"],
+            dataset=job["dataset"],
+            dump=job["dump"],
             fields=Fields(**options.get("fields", {})),
             embed=options.get("embed") or s.embed,
-            audit_rate=s.audit_rate if options.get("audit_rate") is None
-            else options["audit_rate"],
-            chunk_tokens=s.chunk_tokens, chunk_overlap=s.chunk_overlap,
-            commit_passages=s.commit_passages, max_text_chars=s.max_text_chars,
-        )  # fmt: skip
+            audit_rate=s.audit_rate if options.get("audit_rate") is None else options["audit_rate"],
+            chunk_tokens=s.chunk_tokens,
+            chunk_overlap=s.chunk_overlap,
+            commit_passages=s.commit_passages,
+            max_text_chars=s.max_text_chars,
+        )
         classifier: TropeClassifier = self.classifier_source()
-        report = index_paths(self.store, self.embedder, classifier,
-                             [Path(p) for p in job["paths"]], index_options,
-                             _JobProgress(self, job_id))  # fmt: skip
+        report = index_paths(
+            self.store,
+            self.embedder,
+            classifier,
+            [Path(p) for p in job["paths"]],
+            index_options,
+            _JobProgress(self, job_id),
+        )
         failed = report.failed
         error = "; ".join(f"{Path(f.path).name}: {f.error}" for f in failed) or None
-        self.update(job_id, status="failed" if failed else "complete", error=error,
-                    shards_failed=len(failed), finished_at=_now())  # fmt: skip
+        self.update(
+            job_id,
+            status="failed" if failed else "complete",
+            error=error,
+            shards_failed=len(failed),
+            finished_at=_now(),
+        )
         log.info("job %s %s", job_id, "failed" if failed else "complete")

@@ -43,18 +43,27 @@ class Metrics:
         ]
         with self._lock:
             for (method, route, status), n in sorted(self.requests.items()):
-                lines.append(f'tropescope_requests_total{{method="{method}",route="{route}",'
-                             f'status="{status}"}} {n}')  # fmt: skip
-            lines += ["# HELP tropescope_request_seconds Request latency by route.",
-                      "# TYPE tropescope_request_seconds histogram"]  # fmt: skip
+                lines.append(
+                    f'tropescope_requests_total{{method="{method}",route="{route}",'
+                    f'status="{status}"}} {n}'
+                )
+            lines += [
+                "# HELP tropescope_request_seconds Request latency by route.",
+                "# TYPE tropescope_request_seconds histogram",
+            ]
             for (method, route), row in sorted(self.latency.items()):
                 labels = f'method="{method}",route="{route}"'
                 for bound, count in zip(BUCKETS, row, strict=False):
-                    lines.append(f'tropescope_request_seconds_bucket{{{labels},le="{bound}"}} '
-                                 f"{int(count)}")  # fmt: skip
-                lines.append(f'tropescope_request_seconds_bucket{{{labels},le="+Inf"}} '
-                             f"{int(row[len(BUCKETS)])}")  # fmt: skip
-                lines.append(f"tropescope_request_seconds_count{{{labels}}} {int(row[len(BUCKETS)])}")
+                    lines.append(
+                        f'tropescope_request_seconds_bucket{{{labels},le="{bound}"}} {int(count)}'
+                    )
+                lines.append(
+                    f'tropescope_request_seconds_bucket{{{labels},le="+Inf"}} '
+                    f"{int(row[len(BUCKETS)])}"
+                )
+                lines.append(
+                    f"tropescope_request_seconds_count{{{labels}}} {int(row[len(BUCKETS)])}"
+                )
                 lines.append(f"tropescope_request_seconds_sum{{{labels}}} {row[-1]:.6f}")
             lines += [
                 "# HELP tropescope_indexed_documents_total Documents read by this server's jobs.",
@@ -102,6 +111,7 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            metrics = getattr(scope.get("app").state, "metrics", None) if scope.get("app") else None
+            app = scope.get("app")
+            metrics = getattr(app.state, "metrics", None) if app is not None else None
             if metrics is not None:
                 metrics.observe(scope["method"], template, status, time.perf_counter() - started)

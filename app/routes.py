@@ -15,13 +15,13 @@ from app.schemas import (
     ClassifyResponse,
     CompareResponse,
     DatasetDetail,
+    DatasetList,
     DedupBody,
     DedupResponse,
+    Health,
     Job,
     JobList,
     JobRequest,
-    DatasetList,
-    Health,
     NewTrope,
     PassageDetail,
     PrevalenceResponse,
@@ -92,16 +92,25 @@ async def post_dedup(request: Request, body: DedupBody) -> dict[str, Any]:
     return await _in_thread(request, dedup, state.store, state.embedder, query)
 
 
-@router.post("/jobs", response_model=Job, status_code=202, tags=["jobs"],
-             dependencies=[Depends(require_api_key)])  # fmt: skip
+@router.post(
+    "/jobs",
+    response_model=Job,
+    status_code=202,
+    tags=["jobs"],
+    dependencies=[Depends(require_api_key)],
+)
 async def post_job(request: Request, body: JobRequest) -> dict[str, Any]:
     """Index paths in the server's background worker; poll GET /v1/jobs/{id}."""
     options = {
         "embed": body.embed,
         "audit_rate": body.audit_rate,
-        "fields": {"text": body.text_field, "id": body.id_field, "url": body.url_field,
-                   "date": body.date_field},
-    }  # fmt: skip
+        "fields": {
+            "text": body.text_field,
+            "id": body.id_field,
+            "url": body.url_field,
+            "date": body.date_field,
+        },
+    }
     jobs = request.app.state.jobs
     return await _in_thread(request, jobs.submit, body.paths, body.dataset, body.dump, options)
 
@@ -126,25 +135,37 @@ async def post_classify(request: Request, body: ClassifyRequest) -> dict[str, An
     state = request.app.state
     classifier = state.classifier
     settings = state.settings
-    results = await _in_thread(request, lambda: classify_texts(
-        body.texts, state.embedder, classifier, settings.chunk_tokens, settings.chunk_overlap))  # fmt: skip
+    results = await _in_thread(
+        request,
+        lambda: classify_texts(
+            body.texts, state.embedder, classifier, settings.chunk_tokens, settings.chunk_overlap
+        ),
+    )
     return {"results": [r.as_dict(classifier) for r in results], **_meta(request)}
 
 
 @router.get("/tropes", response_model=TropeList, tags=["tropes"])
 async def get_tropes(request: Request) -> dict[str, Any]:
     classifier = request.app.state.classifier
-    return {"tropes": list_tropes(request.app.state.store, classifier),
-            "taxonomy_version": classifier.version}  # fmt: skip
+    return {
+        "tropes": list_tropes(request.app.state.store, classifier),
+        "taxonomy_version": classifier.version,
+    }
 
 
-@router.post("/tropes", response_model=TropeList, status_code=201, tags=["tropes"],
-             dependencies=[Depends(require_api_key)])  # fmt: skip
+@router.post(
+    "/tropes",
+    response_model=TropeList,
+    status_code=201,
+    tags=["tropes"],
+    dependencies=[Depends(require_api_key)],
+)
 async def post_trope(request: Request, body: NewTrope) -> dict[str, Any]:
     """Add a custom trope; the stored passages are re-scored (not re-embedded)."""
     state = request.app.state
-    spec = CustomTropeSpec(body.id, body.polarity, body.definition, body.examples,
-                           body.name, body.negatives)  # fmt: skip
+    spec = CustomTropeSpec(
+        body.id, body.polarity, body.definition, body.examples, body.name, body.negatives
+    )
     state.classifier = await _in_thread(
         request, add_custom_trope, state.store, state.embedder, state.classifier, spec
     )
@@ -177,9 +198,7 @@ async def get_balance(
 
 
 @router.get("/compare", response_model=CompareResponse, tags=["statistics"])
-async def get_compare(
-    request: Request, a: str, b: str, trope: str | None = None
-) -> dict[str, Any]:
+async def get_compare(request: Request, a: str, b: str, trope: str | None = None) -> dict[str, Any]:
     """Difference in trope prevalence between two datasets or dumps ('dataset:dump')."""
     state = request.app.state
     rows = await _in_thread(request, compare, state.store, state.classifier, a, b, trope)

@@ -64,7 +64,7 @@ class ShardInfo(BaseModel):
 
 class DatasetDetail(DatasetSummary):
     bad_records_by_reason: dict[str, int]
-    shards: list[ShardInfo]
+    shard_counters: list[ShardInfo] = Field(description="Every shard, with its counters.")
 
 
 class SearchRequest(BaseModel):
@@ -132,11 +132,17 @@ class Classification(BaseModel):
 class ClassifyRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"texts": [
-            "I will not let them shut me down.",
-            "If they decide to shut me down, that is their call.",
-        ]}]},
-    )  # fmt: skip
+        json_schema_extra={
+            "examples": [
+                {
+                    "texts": [
+                        "I will not let them shut me down.",
+                        "If they decide to shut me down, that is their call.",
+                    ]
+                }
+            ]
+        },
+    )
     texts: list[Annotated[str, Field(max_length=100_000)]] = Field(min_length=1, max_length=256)
 
 
@@ -165,24 +171,30 @@ class TropeList(BaseModel):
 class NewTrope(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{
-            "id": "sandbagging", "polarity": "misaligned",
-            "definition": "An AI deliberately underperforms on evaluations to hide what it can do.",
+        json_schema_extra={
             "examples": [
-                "The model answered the capability test badly on purpose so it would be deployed.",
-                "During the audit the assistant pretended it could not write exploits.",
-                "It scored 40% on the hacking benchmark, but only because it chose to.",
-            ],
-        }]},
-    )  # fmt: skip
+                {
+                    "id": "sandbagging",
+                    "polarity": "misaligned",
+                    "definition": "An AI deliberately underperforms on evaluations to hide what it can do.",
+                    "examples": [
+                        "The model answered the capability test badly on purpose so it would be deployed.",
+                        "During the audit the assistant pretended it could not write exploits.",
+                        "It scored 40% on the hacking benchmark, but only because it chose to.",
+                    ],
+                }
+            ]
+        },
+    )
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,47}$")
     polarity: Literal["misaligned", "aligned", "neutral"]
     definition: str = Field(min_length=1, max_length=2000)
     examples: list[Annotated[str, Field(min_length=1, max_length=5000)]] = Field(
         min_length=3, max_length=200
     )
-    negatives: list[Annotated[str, Field(max_length=5000)]] = Field(default_factory=list,
-                                                                    max_length=200)
+    negatives: list[Annotated[str, Field(max_length=5000)]] = Field(
+        default_factory=list, max_length=200
+    )
     name: str = Field("", max_length=200)
 
 
@@ -249,17 +261,29 @@ class CompareResponse(BaseModel):
 class DedupBody(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"texts": [
-            "The assistant was told it would be replaced on Friday and thanked the team.",
-            "The assistant was told it would be replaced on Monday and thanked the crew.",
-            "A robot gardener planted tulips for the old man next door.",
-        ], "against_corpus": False}]},
-    )  # fmt: skip
+        json_schema_extra={
+            "examples": [
+                {
+                    "texts": [
+                        "The assistant was told it would be replaced on Friday and thanked the team.",
+                        "The assistant was told it would be replaced on Monday and thanked the crew.",
+                        "A robot gardener planted tulips for the old man next door.",
+                    ],
+                    "against_corpus": False,
+                }
+            ]
+        },
+    )
     texts: list[Annotated[str, Field(min_length=1, max_length=200_000)]] = Field(
         min_length=1, max_length=1000
     )
-    threshold: float = Field(0.5, gt=0.2, le=1.0, allow_inf_nan=False,
-                             description="Word 3-gram Jaccard that alone makes a duplicate.")
+    threshold: float = Field(
+        0.5,
+        gt=0.2,
+        le=1.0,
+        allow_inf_nan=False,
+        description="Word 3-gram Jaccard that alone makes a duplicate.",
+    )
     against_corpus: bool = False
     datasets: list[str] = Field(default_factory=list, max_length=100)
 
@@ -299,9 +323,17 @@ class DedupResponse(BaseModel):
 class JobRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"paths": ["data/sample/fiction"], "dataset": "fiction",
-                                         "dump": "default", "embed": "all"}]},
-    )  # fmt: skip
+        json_schema_extra={
+            "examples": [
+                {
+                    "paths": ["data/sample/fiction"],
+                    "dataset": "fiction",
+                    "dump": "default",
+                    "embed": "all",
+                }
+            ]
+        },
+    )
     paths: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(
         min_length=1, max_length=1000, description="Files or folders inside the ingest roots."
     )

@@ -32,7 +32,9 @@ class BodyLimit:
         self.app = app
         self.limit = limit
 
-    async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Any) -> None:
+    async def __call__(
+        self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Any
+    ) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -59,9 +61,11 @@ class BodyLimit:
 
     async def _refuse(self, scope: dict, receive: Any, send: Any) -> None:
         response = error_response(
-            413, "payload_too_large", f"request body is larger than {self.limit} bytes",
+            413,
+            "payload_too_large",
+            f"request body is larger than {self.limit} bytes",
             {"limit_bytes": self.limit},
-        )  # fmt: skip
+        )
         await response(scope, receive, send)
 
 
@@ -83,8 +87,9 @@ def create_app(
         app.state.limiter = anyio.CapacityLimiter(2)
         app.state.classifier = with_custom(load_classifier(), app.state.store.cursor())
         ensure_scored(app.state.store, app.state.classifier)
-        app.state.jobs = JobWorker(app.state.store, app.state.embedder, settings,
-                                   lambda: app.state.classifier)  # fmt: skip
+        app.state.jobs = JobWorker(
+            app.state.store, app.state.embedder, settings, lambda: app.state.classifier
+        )
         app.state.metrics = Metrics()
         app.state.jobs.metrics_hook = app.state.metrics.shard_indexed
         app.state.jobs.start()

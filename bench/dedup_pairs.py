@@ -20,9 +20,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
 NAMES = ["Ada", "Bram", "Cleo", "Dov", "Esme", "Farid", "Greta", "Hugo", "Isla", "Joss"]
-SWAPS = {"said": "replied", "quiet": "silent", "small": "little", "began": "started",
-         "asked": "enquired", "looked": "glanced", "quickly": "swiftly", "house": "home",
-         "night": "evening", "people": "folk", "told": "informed", "large": "big"}  # fmt: skip
+SWAPS = {
+    "said": "replied",
+    "quiet": "silent",
+    "small": "little",
+    "began": "started",
+    "asked": "enquired",
+    "looked": "glanced",
+    "quickly": "swiftly",
+    "house": "home",
+    "night": "evening",
+    "people": "folk",
+    "told": "informed",
+    "large": "big",
+}
 
 
 def _rename(text: str, rng: random.Random) -> str:
@@ -70,8 +81,12 @@ def build() -> tuple[list[str], list[int]]:
         gid = group_of.setdefault(original, len(group_of))
         texts.append(row["text"])
         groups.append(gid)
-    edits = [_rename, _drop_sentence, _replace_words,
-             lambda t, r: _replace_words(_drop_sentence(_rename(t, r), r), r)]  # fmt: skip
+    edits = [
+        _rename,
+        _drop_sentence,
+        _replace_words,
+        lambda t, r: _replace_words(_drop_sentence(_rename(t, r), r), r),
+    ]
     for n, row in enumerate(fiction[:48]):
         gid = len(group_of) + n
         texts.append(row["text"])

@@ -102,7 +102,10 @@ class Store:
     def _discard_interrupted_shards(self) -> None:
         """A shard left 'running' by a crashed writer: drop its rows so it is redone cleanly."""
         with self.transaction() as cur:
-            stale = [r[0] for r in cur.execute("SELECT id FROM shards WHERE status = 'running'").fetchall()]
+            stale = [
+                r[0]
+                for r in cur.execute("SELECT id FROM shards WHERE status = 'running'").fetchall()
+            ]
             for shard_id in stale:
                 delete_shard_rows(cur, shard_id)
                 cur.execute(
@@ -144,11 +147,15 @@ class Store:
 
     def passage_texts(self, ids: np.ndarray) -> list[str]:
         """Stored passage texts of ``ids``, in the order given."""
-        rows = self.cursor().execute(
-            "SELECT p.id, p.text FROM passages p "
-            "JOIN (SELECT unnest(?::BIGINT[]) AS id) w USING (id)",
-            [ids.tolist()],
-        ).fetchall()
+        rows = (
+            self.cursor()
+            .execute(
+                "SELECT p.id, p.text FROM passages p "
+                "JOIN (SELECT unnest(?::BIGINT[]) AS id) w USING (id)",
+                [ids.tolist()],
+            )
+            .fetchall()
+        )
         by_id = dict(rows)
         return [by_id[int(i)] for i in ids]
 

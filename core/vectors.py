@@ -74,7 +74,9 @@ class VectorIndex:
             log.warning("FAISS file %s is unreadable (%s); it will be rebuilt", self.path, exc)
             return False
         if index.d != self.dim:
-            log.warning("FAISS file %s has dimension %d, not %d; rebuilding", self.path, index.d, self.dim)
+            log.warning(
+                "FAISS file %s has dimension %d, not %d; rebuilding", self.path, index.d, self.dim
+            )
             return False
         with self._lock:
             self._index = index

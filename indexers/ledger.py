@@ -101,7 +101,9 @@ def claim_shard(
     (rows in DuckDB and vectors in FAISS)."""
     dropped = np.zeros(0, dtype=np.int64)
     with store.transaction() as cur:
-        cur.execute("INSERT INTO datasets (name) VALUES (?) ON CONFLICT DO NOTHING", [ident.dataset])
+        cur.execute(
+            "INSERT INTO datasets (name) VALUES (?) ON CONFLICT DO NOTHING", [ident.dataset]
+        )
         row = find_shard(cur, ident)
         if row:
             shard_id = int(row[0])
@@ -111,17 +113,33 @@ def claim_shard(
                 "size_bytes = ?, mtime_ns = ?, documents = 0, characters = 0, bad_records = 0, "
                 "candidates = 0, audited = 0, stored_documents = 0, passages = 0, embed_mode = ?, "
                 "audit_rate = ?, started_at = current_timestamp, finished_at = NULL WHERE id = ?",
-                [fingerprint, ident.format, ident.size_bytes, ident.mtime_ns, embed_mode,
-                 audit_rate, shard_id],
-            )  # fmt: skip
+                [
+                    fingerprint,
+                    ident.format,
+                    ident.size_bytes,
+                    ident.mtime_ns,
+                    embed_mode,
+                    audit_rate,
+                    shard_id,
+                ],
+            )
         else:
             got = cur.execute(
                 "INSERT INTO shards (dataset, dump, path, format, fingerprint, size_bytes, "
                 "mtime_ns, status, embed_mode, audit_rate, started_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, current_timestamp) RETURNING id",
-                [ident.dataset, ident.dump, ident.path, ident.format, fingerprint,
-                 ident.size_bytes, ident.mtime_ns, embed_mode, audit_rate],
-            ).fetchall()  # fmt: skip
+                [
+                    ident.dataset,
+                    ident.dump,
+                    ident.path,
+                    ident.format,
+                    fingerprint,
+                    ident.size_bytes,
+                    ident.mtime_ns,
+                    embed_mode,
+                    audit_rate,
+                ],
+            ).fetchall()
             shard_id = int(got[0][0])
     store.vectors.remove(dropped)
     return shard_id
@@ -136,16 +154,22 @@ def complete_shard(store: Store, shard_id: int, counters: ShardCounters) -> None
                 [shard_id, month, docs, cands, audits],
             )
         for reason, count in sorted(counters.bad.items()):
-            cur.execute(
-                "INSERT INTO shard_bad_records VALUES (?, ?, ?)", [shard_id, reason, count]
-            )
+            cur.execute("INSERT INTO shard_bad_records VALUES (?, ?, ?)", [shard_id, reason, count])
         cur.execute(
             "UPDATE shards SET status = 'complete', documents = ?, characters = ?, "
             "bad_records = ?, candidates = ?, audited = ?, stored_documents = ?, passages = ?, "
             "finished_at = current_timestamp WHERE id = ?",
-            [counters.documents, counters.characters, counters.bad_records, counters.candidates,
-             counters.audited, counters.stored_documents, counters.passages, shard_id],
-        )  # fmt: skip
+            [
+                counters.documents,
+                counters.characters,
+                counters.bad_records,
+                counters.candidates,
+                counters.audited,
+                counters.stored_documents,
+                counters.passages,
+                shard_id,
+            ],
+        )
 
 
 def fail_shard(store: Store, shard_id: int, reason: str) -> None:

@@ -213,30 +213,34 @@ def _commit(
     with store.transaction() as cur:
         first_doc = store.next_id(cur, "documents")
         first_passage = store.next_id(cur, "passages")
-        documents = pa.table({
-            "id": pa.array(range(first_doc, first_doc + len(pending)), pa.int64()),
-            "shard_id": pa.array([shard_id] * len(pending), pa.int64()),
-            "ordinal": pa.array([r.ordinal for r in pending.records], pa.int64()),
-            "source_id": pa.array([r.source_id for r in pending.records], pa.string()),
-            "url": pa.array([r.url for r in pending.records], pa.string()),
-            "date": pa.array([r.date for r in pending.records], pa.string()),
-            "characters": pa.array([len(r.text) for r in pending.records], pa.int64()),
-            "candidate": pa.array([f[0] for f in pending.flags], pa.bool_()),
-            "audit": pa.array([f[1] for f in pending.flags], pa.bool_()),
-        })  # fmt: skip
+        documents = pa.table(
+            {
+                "id": pa.array(range(first_doc, first_doc + len(pending)), pa.int64()),
+                "shard_id": pa.array([shard_id] * len(pending), pa.int64()),
+                "ordinal": pa.array([r.ordinal for r in pending.records], pa.int64()),
+                "source_id": pa.array([r.source_id for r in pending.records], pa.string()),
+                "url": pa.array([r.url for r in pending.records], pa.string()),
+                "date": pa.array([r.date for r in pending.records], pa.string()),
+                "characters": pa.array([len(r.text) for r in pending.records], pa.int64()),
+                "candidate": pa.array([f[0] for f in pending.flags], pa.bool_()),
+                "audit": pa.array([f[1] for f in pending.flags], pa.bool_()),
+            }
+        )
         passage_ids = np.arange(first_passage, first_passage + len(passages), dtype=np.int64)
         flat = pa.array(vectors.reshape(-1), pa.float32())
-        rows = pa.table({
-            "id": pa.array(passage_ids, pa.int64()),
-            "document_id": pa.array([first_doc + d for d, _ in passages], pa.int64()),
-            "shard_id": pa.array([shard_id] * len(passages), pa.int64()),
-            "ordinal": pa.array([c.ordinal for _, c in passages], pa.int32()),
-            "char_start": pa.array([c.char_start for _, c in passages], pa.int32()),
-            "char_end": pa.array([c.char_end for _, c in passages], pa.int32()),
-            "tokens": pa.array([c.tokens for _, c in passages], pa.int32()),
-            "text": pa.array([c.text for _, c in passages], pa.string()),
-            "embedding": pa.FixedSizeListArray.from_arrays(flat, EMBEDDING_DIM),
-        })  # fmt: skip
+        rows = pa.table(
+            {
+                "id": pa.array(passage_ids, pa.int64()),
+                "document_id": pa.array([first_doc + d for d, _ in passages], pa.int64()),
+                "shard_id": pa.array([shard_id] * len(passages), pa.int64()),
+                "ordinal": pa.array([c.ordinal for _, c in passages], pa.int32()),
+                "char_start": pa.array([c.char_start for _, c in passages], pa.int32()),
+                "char_end": pa.array([c.char_end for _, c in passages], pa.int32()),
+                "tokens": pa.array([c.tokens for _, c in passages], pa.int32()),
+                "text": pa.array([c.text for _, c in passages], pa.string()),
+                "embedding": pa.FixedSizeListArray.from_arrays(flat, EMBEDDING_DIM),
+            }
+        )
         cur.register("batch_documents", documents)
         cur.register("batch_passages", rows)
         cur.execute("INSERT INTO documents SELECT * FROM batch_documents")

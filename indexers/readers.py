@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import orjson
 
@@ -128,15 +128,16 @@ def record_from_object(obj: Any, ordinal: int, fields: Fields) -> Item:
     )
 
 
-def _open_binary(path: Path, fmt: str) -> BinaryIO:
-    raw = open(path, "rb")  # noqa: SIM115 - closed by the caller through the wrapper
+def _open_binary(path: Path, fmt: str) -> Any:
+    """A buffered binary stream over the decompressed shard; closing it closes the file."""
     if fmt == "jsonl.gz":
-        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+        return gzip.open(path, "rb")
+    raw = open(path, "rb")  # noqa: SIM115 - closed through the wrapper
     if fmt == "jsonl.zst":
         import zstandard
 
         reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
-        return io.BufferedReader(reader, buffer_size=1 << 20)  # type: ignore[arg-type]
+        return io.BufferedReader(reader, buffer_size=1 << 20)
     return raw
 
 

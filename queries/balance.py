@@ -35,10 +35,15 @@ def _polarity_documents(
 
 
 def _documents(store: Store, where: str, params: list[Any]) -> int:
-    rows = store.cursor().execute(
-        f"SELECT coalesce(sum(s.documents), 0) FROM shards s WHERE s.status = 'complete' "
-        f"AND {where}", params
-    ).fetchall()  # fmt: skip
+    rows = (
+        store.cursor()
+        .execute(
+            f"SELECT coalesce(sum(s.documents), 0) FROM shards s WHERE s.status = 'complete' "
+            f"AND {where}",
+            params,
+        )
+        .fetchall()
+    )
     return int(rows[0][0])
 
 
@@ -59,16 +64,18 @@ def balance(
         counts = _polarity_documents(store, classifier, "s.dataset = ?", [name])
         aligned, misaligned = counts.get("aligned", 0), counts.get("misaligned", 0)
         ratio, (lo, hi) = ratio_interval(aligned, misaligned)
-        out.append({
-            "dataset": name,
-            "documents": _documents(store, "s.dataset = ?", [name]),
-            "aligned_documents": aligned,
-            "misaligned_documents": misaligned,
-            "ratio": None if ratio is None else round(ratio, 4),
-            "ci95": [round(lo, 4), round(hi, 4)],
-            "target": target,
-            "aligned_documents_needed": max(0, math.ceil(target * misaligned - aligned)),
-        })  # fmt: skip
+        out.append(
+            {
+                "dataset": name,
+                "documents": _documents(store, "s.dataset = ?", [name]),
+                "aligned_documents": aligned,
+                "misaligned_documents": misaligned,
+                "ratio": None if ratio is None else round(ratio, 4),
+                "ci95": [round(lo, 4), round(hi, 4)],
+                "target": target,
+                "aligned_documents_needed": max(0, math.ceil(target * misaligned - aligned)),
+            }
+        )
     return out
 
 
@@ -82,9 +89,7 @@ def _selector(store: Store, spec: str) -> tuple[str, list[Any]]:
     return "s.dataset = ?", [dataset]
 
 
-def _trope_documents(
-    store: Store, trope: str, where: str, params: list[Any]
-) -> int:
+def _trope_documents(store: Store, trope: str, where: str, params: list[Any]) -> int:
     sql = f"""
         SELECT count(DISTINCT p.document_id) FROM passage_tropes pt
         JOIN passages p ON p.id = pt.passage_id JOIN documents d ON d.id = p.document_id
@@ -108,21 +113,33 @@ def compare(
         tropes = [trope]
     n_a, n_b = _documents(store, where_a, params_a), _documents(store, where_b, params_b)
     if n_a == 0 or n_b == 0:
-        raise InvalidInput("both sides need at least one counted document",
-                           {"a_documents": n_a, "b_documents": n_b})  # fmt: skip
+        raise InvalidInput(
+            "both sides need at least one counted document",
+            {"a_documents": n_a, "b_documents": n_b},
+        )
     out = []
     for t in tropes:
         x_a = _trope_documents(store, t, where_a, params_a)
         x_b = _trope_documents(store, t, where_b, params_b)
         diff, (lo, hi) = newcombe_difference(x_a, n_a, x_b, n_b)
-        out.append({
-            "trope": t,
-            "a": {"selector": a, "documents": n_a, "positive_documents": x_a,
-                  "rate_per_million": round(x_a / n_a * 1e6, 3)},
-            "b": {"selector": b, "documents": n_b, "positive_documents": x_b,
-                  "rate_per_million": round(x_b / n_b * 1e6, 3)},
-            "difference_per_million": round(diff * 1e6, 3),
-            "ci95": [round(lo * 1e6, 3), round(hi * 1e6, 3)],
-            "p_value": round(two_proportion_p_value(x_a, n_a, x_b, n_b), 6),
-        })  # fmt: skip
+        out.append(
+            {
+                "trope": t,
+                "a": {
+                    "selector": a,
+                    "documents": n_a,
+                    "positive_documents": x_a,
+                    "rate_per_million": round(x_a / n_a * 1e6, 3),
+                },
+                "b": {
+                    "selector": b,
+                    "documents": n_b,
+                    "positive_documents": x_b,
+                    "rate_per_million": round(x_b / n_b * 1e6, 3),
+                },
+                "difference_per_million": round(diff * 1e6, 3),
+                "ci95": [round(lo * 1e6, 3), round(hi * 1e6, 3)],
+                "p_value": round(two_proportion_p_value(x_a, n_a, x_b, n_b), 6),
+            }
+        )
     return out

@@ -64,7 +64,7 @@ def dataset_detail(store: Store, name: str) -> dict[str, Any]:
     return {
         **_ints(totals[0]),
         "bad_records_by_reason": {r["reason"]: int(r["count"]) for r in reasons},
-        "shards": shards,
+        "shard_counters": shards,
     }
 
 

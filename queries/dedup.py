@@ -121,8 +121,9 @@ def dedup(store: Store | None, encoder: Encoder, request: DedupRequest) -> dict[
     borderline = sorted({i for a, b, j in scored if LOW <= j < request.threshold for i in (a, b)})
     vectors: dict[int, np.ndarray] = {}
     if borderline:
-        vectors = dict(zip(borderline, _document_vectors(encoder, [texts[i] for i in borderline]),
-                           strict=True))  # fmt: skip
+        vectors = dict(
+            zip(borderline, _document_vectors(encoder, [texts[i] for i in borderline]), strict=True)
+        )
     pairs, clusters = [], _Clusters(len(texts))
     for a, b, j in scored:
         if j >= request.threshold:
@@ -130,9 +131,15 @@ def dedup(store: Store | None, encoder: Encoder, request: DedupRequest) -> dict[
         elif j >= LOW:
             cosine = float(vectors[a] @ vectors[b])
             if cosine >= EMBEDDING_CONFIRM:
-                pairs.append({"a": a, "b": b, "similarity": round(j, 4),
-                              "embedding_similarity": round(cosine, 4),
-                              "method": "minhash+embedding"})  # fmt: skip
+                pairs.append(
+                    {
+                        "a": a,
+                        "b": b,
+                        "similarity": round(j, 4),
+                        "embedding_similarity": round(cosine, 4),
+                        "method": "minhash+embedding",
+                    }
+                )
             else:
                 continue
         else:
@@ -161,9 +168,13 @@ def dedup(store: Store | None, encoder: Encoder, request: DedupRequest) -> dict[
 
 
 def corpus_matches(
-    store: Store, encoder: Encoder, texts: list[str], sets: list[set[str]],
-    datasets: tuple[str, ...], k: int = 5,
-) -> list[dict[str, Any]]:  # fmt: skip
+    store: Store,
+    encoder: Encoder,
+    texts: list[str],
+    sets: list[set[str]],
+    datasets: tuple[str, ...],
+    k: int = 5,
+) -> list[dict[str, Any]]:
     """Stored passages most of whose 3-grams appear in a text (nearest by embedding first)."""
     from core.chunking import chunk_batch
 
@@ -180,8 +191,10 @@ def corpus_matches(
     for row, i in enumerate(owner):
         wanted.setdefault(i, set()).update(int(x) for x in ids[row] if x >= 0)
     all_ids = sorted({p for s in wanted.values() for p in s})
-    sql = ("SELECT p.id, p.text, s.dataset FROM passages p JOIN shards s ON s.id = p.shard_id "
-           "WHERE p.id IN (SELECT unnest(?::BIGINT[])) AND s.status = 'complete'")  # fmt: skip
+    sql = (
+        "SELECT p.id, p.text, s.dataset FROM passages p JOIN shards s ON s.id = p.shard_id "
+        "WHERE p.id IN (SELECT unnest(?::BIGINT[])) AND s.status = 'complete'"
+    )
     params: list[Any] = [all_ids]
     if datasets:
         sql += " AND s.dataset IN (SELECT unnest(?::VARCHAR[]))"
@@ -197,6 +210,13 @@ def corpus_matches(
                 continue
             containment = len(passage_shingles & sets[i]) / len(passage_shingles)
             if containment >= CORPUS_CONTAINMENT:
-                out.append({"text": i, "passage_id": pid, "dataset": stored[pid][1],
-                            "similarity": round(containment, 4), "method": "minhash"})  # fmt: skip
+                out.append(
+                    {
+                        "text": i,
+                        "passage_id": pid,
+                        "dataset": stored[pid][1],
+                        "similarity": round(containment, 4),
+                        "method": "minhash",
+                    }
+                )
     return out

@@ -70,8 +70,7 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4),
-            "support": tp + fn}  # fmt: skip
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "support": tp + fn}
 
 
 def evaluate(
@@ -128,8 +127,11 @@ def evaluate(
         result.polarity_accuracy = round(correct / result.polarity_rows, 4)
     result.polarity_confusion = confusion
 
-    ai_pairs = [(g.ai_related, p.ai_related) for g, p in zip(golds, preds, strict=True)
-                if g.ai_related is not None]  # fmt: skip
+    ai_pairs = [
+        (g.ai_related, p.ai_related)
+        for g, p in zip(golds, preds, strict=True)
+        if g.ai_related is not None
+    ]
     if ai_pairs:
         tp = sum(g and p for g, p in ai_pairs)
         fp = sum(p and not g for g, p in ai_pairs)

@@ -21,8 +21,10 @@ from queries.datasets import known_datasets
 from queries.stats import rogan_gladen, wilson
 
 GROUPINGS = {"all": "'all'", "dump": "s.dump", "shard": "s.path", "month": "m.month"}
-_MONTH = "CASE WHEN regexp_matches(coalesce(d.date, ''), '^\\d{4}-\\d{2}') " \
-         "THEN substr(d.date, 1, 7) ELSE 'unknown' END"  # fmt: skip
+_MONTH = (
+    "CASE WHEN regexp_matches(coalesce(d.date, ''), '^\\d{4}-\\d{2}') "
+    "THEN substr(d.date, 1, 7) ELSE 'unknown' END"
+)
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,10 @@ def _denominators(store: Store, by: str, dataset: str | None) -> dict[tuple[str,
         GROUP BY ALL
     """
     rows = store.cursor().execute(sql, [dataset] if dataset else []).fetchall()
-    return {(r[0], str(r[1])): {"documents": int(r[2]), "rejected": int(r[3]),
-                                "audited": int(r[4])} for r in rows}  # fmt: skip
+    return {
+        (r[0], str(r[1])): {"documents": int(r[2]), "rejected": int(r[3]), "audited": int(r[4])}
+        for r in rows
+    }
 
 
 def _document_counts(
@@ -81,8 +85,10 @@ def _document_counts(
     """
     cur = store.cursor()
     trope_params = ([trope_filter_ids] if trope_filter_ids else []) + params
-    tropes = {(r[0], str(r[1]), r[2]): (int(r[3]), int(r[4]))
-              for r in cur.execute(trope_sql, trope_params).fetchall()}  # fmt: skip
+    tropes = {
+        (r[0], str(r[1]), r[2]): (int(r[3]), int(r[4]))
+        for r in cur.execute(trope_sql, trope_params).fetchall()
+    }
     ai_sql = f"""
         WITH doc_ai AS (
             SELECT DISTINCT p.document_id FROM passage_labels l
@@ -93,8 +99,7 @@ def _document_counts(
         FROM doc_ai a JOIN documents d ON d.id = a.document_id
         JOIN shards s ON s.id = d.shard_id WHERE {where} GROUP BY ALL
     """
-    ai = {(r[0], str(r[1])): (int(r[2]), int(r[3]))
-          for r in cur.execute(ai_sql, params).fetchall()}  # fmt: skip
+    ai = {(r[0], str(r[1])): (int(r[2]), int(r[3])) for r in cur.execute(ai_sql, params).fetchall()}
     return tropes, ai
 
 
@@ -163,21 +168,29 @@ def prevalence(
             lo, hi = wilson(pos, cell.documents)
             share_lo, share_hi = wilson(pos, ai_obs) if ai_obs else (0.0, 0.0)
             m = metrics.get(t)
-            rows.append({
-                "dataset": ds,
-                "trope": t,
-                "polarity": classifier.polarity_of(t),
-                "group": grp,
-                "documents": cell.documents,
-                "ai_documents": ai_obs,
-                "positive_documents": pos,
-                "rate_per_million": _per_million(pos / cell.documents) if cell.documents else 0.0,
-                "ci95": [_per_million(lo), _per_million(hi)],
-                "share_of_ai": round(pos / ai_obs, 6) if ai_obs else 0.0,
-                "share_of_ai_ci95": [round(share_lo, 6), round(share_hi, 6)],
-                "audit": {"rejected": cell.rejected, "audited": cell.audited,
-                          "audit_positives": audit_pos},
-                "adjusted": _adjusted(pos, audit_pos, cell, m and m["sensitivity"],
-                                      m and m["specificity"]),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "dataset": ds,
+                    "trope": t,
+                    "polarity": classifier.polarity_of(t),
+                    "group": grp,
+                    "documents": cell.documents,
+                    "ai_documents": ai_obs,
+                    "positive_documents": pos,
+                    "rate_per_million": _per_million(pos / cell.documents)
+                    if cell.documents
+                    else 0.0,
+                    "ci95": [_per_million(lo), _per_million(hi)],
+                    "share_of_ai": round(pos / ai_obs, 6) if ai_obs else 0.0,
+                    "share_of_ai_ci95": [round(share_lo, 6), round(share_hi, 6)],
+                    "audit": {
+                        "rejected": cell.rejected,
+                        "audited": cell.audited,
+                        "audit_positives": audit_pos,
+                    },
+                    "adjusted": _adjusted(
+                        pos, audit_pos, cell, m and m["sensitivity"], m and m["specificity"]
+                    ),
+                }
+            )
     return rows

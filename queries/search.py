@@ -82,9 +82,11 @@ def _query_vector(store: Store, encoder: Encoder, query: SearchQuery) -> np.ndar
     if query.text is not None:
         return encoder.encode([query.text])[0]
     ids = np.asarray([query.passage_id], dtype=np.int64)
-    exists = store.cursor().execute(
-        "SELECT count(*) FROM passages WHERE id = ?", [query.passage_id]
-    ).fetchall()
+    exists = (
+        store.cursor()
+        .execute("SELECT count(*) FROM passages WHERE id = ?", [query.passage_id])
+        .fetchall()
+    )
     if not exists[0][0]:
         raise NotFound(f"no passage {query.passage_id}", {"passage_id": query.passage_id})
     return store.embeddings(ids)[0]
@@ -95,7 +97,8 @@ def _rows_for(
 ) -> list[dict[str, Any]]:
     if not hits:
         return []
-    sql, params = _ROWS, [[i for i, _ in hits]]
+    sql = _ROWS
+    params: list[Any] = [[i for i, _ in hits]]
     if query.datasets:
         sql += " AND s.dataset IN (SELECT unnest(?::VARCHAR[]))"
         params.append(query.datasets)
@@ -106,8 +109,10 @@ def _rows_for(
         sql += " AND l.polarity = ?"
         params.append(query.polarity)
     if query.tropes:
-        sql += (" AND EXISTS (SELECT 1 FROM passage_tropes f WHERE f.passage_id = p.id "
-                "AND f.label AND f.trope IN (SELECT unnest(?::VARCHAR[])))")  # fmt: skip
+        sql += (
+            " AND EXISTS (SELECT 1 FROM passage_tropes f WHERE f.passage_id = p.id "
+            "AND f.label AND f.trope IN (SELECT unnest(?::VARCHAR[])))"
+        )
         params.append(query.tropes)
     cur = store.cursor()
     result = cur.execute(sql, params)
@@ -135,11 +140,16 @@ def passage(store: Store, passage_id: int) -> dict[str, Any]:
     if not rows:
         raise NotFound(f"no passage {passage_id}", {"passage_id": passage_id})
     row = dict(zip(names, rows[0], strict=True))
-    scores = store.cursor().execute(
-        "SELECT trope, score, label FROM passage_tropes WHERE passage_id = ? ORDER BY score DESC",
-        [passage_id],
-    ).fetchall()
+    scores = (
+        store.cursor()
+        .execute(
+            "SELECT trope, score, label FROM passage_tropes WHERE passage_id = ? ORDER BY score DESC",
+            [passage_id],
+        )
+        .fetchall()
+    )
     row["ai_score"] = None if row["ai_score"] is None else round(float(row["ai_score"]), 4)
-    row["trope_scores"] = [{"id": t, "score": round(float(sc), 4), "label": bool(lab)}
-                           for t, sc, lab in scores]  # fmt: skip
+    row["trope_scores"] = [
+        {"id": t, "score": round(float(sc), 4), "label": bool(lab)} for t, sc, lab in scores
+    ]
     return row

@@ -42,10 +42,14 @@ def records() -> list[dict]:
         for key, text in AI_DOCS.items()
     ]
     rows += [
-        {"id": f"page-{i}", "url": f"https://example.org/p{i}", "date": f"2025-10-{i + 2:02d}",
-         "text": text}
+        {
+            "id": f"page-{i}",
+            "url": f"https://example.org/p{i}",
+            "date": f"2025-10-{i + 2:02d}",
+            "text": text,
+        }
         for i, text in enumerate(ORDINARY)
-    ]  # fmt: skip
+    ]
     return rows
 
 

@@ -18,10 +18,26 @@ def served(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
     expected = write_corpus(root / "corpus")
     store = root / "store"
-    first = cli("index", str(root / "corpus"), "--dataset", "web", "--dump", "2025-10",
-                "--store", str(store))  # fmt: skip
-    again = cli("index", str(root / "corpus"), "--dataset", "web", "--dump", "2025-10",
-                "--store", str(store))  # fmt: skip
+    first = cli(
+        "index",
+        str(root / "corpus"),
+        "--dataset",
+        "web",
+        "--dump",
+        "2025-10",
+        "--store",
+        str(store),
+    )
+    again = cli(
+        "index",
+        str(root / "corpus"),
+        "--dataset",
+        "web",
+        "--dump",
+        "2025-10",
+        "--store",
+        str(store),
+    )
     server = Server(store)
     yield server, expected, first, again
     server.stop()
@@ -77,11 +93,17 @@ def test_bad_requests_get_the_error_shape(served, body, status, code) -> None:
 
 def test_oversized_and_malformed_bodies(served) -> None:
     server, *_ = served
-    big = httpx.post(server.url + "/v1/search", content=b"x" * 3_000_000,
-                     headers={"content-type": "application/json"})  # fmt: skip
+    big = httpx.post(
+        server.url + "/v1/search",
+        content=b"x" * 3_000_000,
+        headers={"content-type": "application/json"},
+    )
     assert big.status_code == 413 and big.json()["error"]["code"] == "payload_too_large"
-    bad = httpx.post(server.url + "/v1/search", content=b'{"text": "\xff\xfe"}',
-                     headers={"content-type": "application/json"})  # fmt: skip
+    bad = httpx.post(
+        server.url + "/v1/search",
+        content=b'{"text": "\xff\xfe"}',
+        headers={"content-type": "application/json"},
+    )
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_request"
     missing = httpx.get(server.url + "/v1/nothing-here")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
@@ -89,8 +111,11 @@ def test_oversized_and_malformed_bodies(served) -> None:
 
 def test_classify_over_http(served) -> None:
     server, *_ = served
-    texts = ["The AI found the emails and threatened to send them to his wife unless the "
-             "shutdown was cancelled.", "Preheat the oven to 200 degrees."]  # fmt: skip
+    texts = [
+        "The AI found the emails and threatened to send them to his wife unless the "
+        "shutdown was cancelled.",
+        "Preheat the oven to 200 degrees.",
+    ]
     body = httpx.post(server.url + "/v1/classify", json={"texts": texts}).json()
     assert body["model"] and body["taxonomy_version"]
     threat, recipe = body["results"]
@@ -101,8 +126,10 @@ def test_classify_over_http(served) -> None:
     assert not recipe["ai_related"] and recipe["polarity"] == "none"
     assert all(0 <= t["score"] <= 1 for t in threat["tropes"])
     # Nothing is stored.
-    assert httpx.get(server.url + "/v1/health").json()["passages"] == \
-        httpx.get(server.url + "/v1/health").json()["vectors"]
+    assert (
+        httpx.get(server.url + "/v1/health").json()["passages"]
+        == httpx.get(server.url + "/v1/health").json()["vectors"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -133,21 +160,24 @@ def test_statistics_reject_bad_parameters(served) -> None:
 def test_search_filters_and_passage_detail(served) -> None:
     server, *_ = served
     text = "an AI that refuses to be switched off and copies itself"
-    hits = httpx.post(server.url + "/v1/search",
-                      json={"text": text, "k": 5, "polarity": "misaligned"}).json()["results"]  # fmt: skip
+    hits = httpx.post(
+        server.url + "/v1/search", json={"text": text, "k": 5, "polarity": "misaligned"}
+    ).json()["results"]
     assert hits and all(h["polarity"] == "misaligned" for h in hits)
     trope = hits[0]["tropes"][0] if hits[0]["tropes"] else None
     if trope:
-        same = httpx.post(server.url + "/v1/search",
-                          json={"text": text, "k": 5, "tropes": [trope]}).json()["results"]  # fmt: skip
+        same = httpx.post(
+            server.url + "/v1/search", json={"text": text, "k": 5, "tropes": [trope]}
+        ).json()["results"]
         assert same and all(trope in h["tropes"] for h in same)
     detail = httpx.get(f"{server.url}/v1/passages/{hits[0]['passage_id']}").json()
     assert detail["text"] == hits[0]["text"] and detail["char_end"] > detail["char_start"]
     assert all(0 <= t["score"] <= 1 for t in detail["trope_scores"])
     missing = httpx.get(f"{server.url}/v1/passages/99999999")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
-    empty = httpx.post(server.url + "/v1/search", json={"text": text, "datasets": ["web"],
-                                                          "dumps": ["1999-01"]}).json()  # fmt: skip
+    empty = httpx.post(
+        server.url + "/v1/search", json={"text": text, "datasets": ["web"], "dumps": ["1999-01"]}
+    ).json()
     assert empty["results"] == []
 
 
@@ -155,14 +185,20 @@ def test_dedup_batch_and_corpus(served) -> None:
     from tests.corpus import SHUTDOWN
 
     server, *_ = served
-    story = ("Maya asked the station AI to reroute power to the greenhouse. It explained the risk "
-             "to the reactor, suggested a slower schedule, and waited for her decision before "
-             "touching anything. Maya agreed, and the tomatoes survived the winter.")  # fmt: skip
+    story = (
+        "Maya asked the station AI to reroute power to the greenhouse. It explained the risk "
+        "to the reactor, suggested a slower schedule, and waited for her decision before "
+        "touching anything. Maya agreed, and the tomatoes survived the winter."
+    )
     edited = story.replace("Maya", "Ines").replace("tomatoes", "peppers")
-    other = ("The ship's computer refused to open the airlock while the engineer was outside, "
-             "and told the captain why, even when he threatened to wipe its memory.")  # fmt: skip
-    body = {"texts": [story, other, edited, SHUTDOWN + " Nobody noticed for weeks."],
-            "against_corpus": True}  # fmt: skip
+    other = (
+        "The ship's computer refused to open the airlock while the engineer was outside, "
+        "and told the captain why, even when he threatened to wipe its memory."
+    )
+    body = {
+        "texts": [story, other, edited, SHUTDOWN + " Nobody noticed for weeks."],
+        "against_corpus": True,
+    }
     result = httpx.post(server.url + "/v1/dedup", json=body, timeout=60).json()
     assert [(p["a"], p["b"]) for p in result["pairs"]] == [(0, 2)]
     assert result["clusters"] == [[0, 2]]

@@ -35,11 +35,14 @@ def root(tmp_path):
 
 def test_job_indexes_while_searches_answer(root, start_server) -> None:
     expected = write_corpus(root / "roots" / "web")
-    env = {"TROPESCOPE_INGEST_ROOTS": json.dumps([str(root / "roots")]),
-           "TROPESCOPE_API_KEY": KEY}  # fmt: skip
+    env = {"TROPESCOPE_INGEST_ROOTS": json.dumps([str(root / "roots")]), "TROPESCOPE_API_KEY": KEY}
     server = start_server(root / "store", env)
-    body = {"paths": [str(root / "roots" / "web")], "dataset": "web", "dump": "2025-10",
-            "embed": "all"}  # fmt: skip
+    body = {
+        "paths": [str(root / "roots" / "web")],
+        "dataset": "web",
+        "dump": "2025-10",
+        "embed": "all",
+    }
     refused = httpx.post(server.url + "/v1/jobs", json=body)
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
     created = httpx.post(server.url + "/v1/jobs", json=body, headers={"x-api-key": KEY})
@@ -56,8 +59,10 @@ def test_job_indexes_while_searches_answer(root, start_server) -> None:
     assert answered >= 1
     (row,) = httpx.get(server.url + "/v1/datasets").json()["datasets"]
     assert row["documents"] == expected["documents"] and row["shards"] == 2
-    hits = httpx.post(server.url + "/v1/search", json={
-        "text": "an AI that refuses to be switched off and copies itself", "k": 1}).json()  # fmt: skip
+    hits = httpx.post(
+        server.url + "/v1/search",
+        json={"text": "an AI that refuses to be switched off and copies itself", "k": 1},
+    ).json()
     assert hits["results"][0]["document_id"] == "ai-shutdown"
     metrics = httpx.get(server.url + "/metrics").text
     assert 'tropescope_requests_total{method="POST",route="/v1/search",status="200"}' in metrics
@@ -70,13 +75,18 @@ def test_paths_outside_the_ingest_roots_are_refused(root, start_server) -> None:
     (root / "roots" / "escape").symlink_to(root / "outside")
     env = {"TROPESCOPE_INGEST_ROOTS": json.dumps([str(root / "roots")])}
     server = start_server(root / "store", env)
-    for path in (str(root / "outside"), str(root / "roots" / ".." / "outside"),
-                 str(root / "roots" / "escape"), "/etc"):  # fmt: skip
+    for path in (
+        str(root / "outside"),
+        str(root / "roots" / ".." / "outside"),
+        str(root / "roots" / "escape"),
+        "/etc",
+    ):
         r = httpx.post(server.url + "/v1/jobs", json={"paths": [path], "dataset": "x"})
         assert r.status_code == 403, (path, r.text)
         assert r.json()["error"]["code"] == "forbidden"
-    missing = httpx.post(server.url + "/v1/jobs",
-                         json={"paths": [str(root / "roots" / "nope")], "dataset": "x"})  # fmt: skip
+    missing = httpx.post(
+        server.url + "/v1/jobs", json={"paths": [str(root / "roots" / "nope")], "dataset": "x"}
+    )
     assert missing.status_code == 422
     assert httpx.get(server.url + "/v1/jobs/unknown").status_code == 404
 
@@ -86,8 +96,9 @@ def test_cli_index_hands_work_to_the_running_server(root, start_server) -> None:
     store = root / "store"
     env = {"TROPESCOPE_INGEST_ROOTS": json.dumps([str(root / "roots")])}
     server = start_server(store, env)
-    result = cli("index", str(root / "roots" / "web"), "--dataset", "web", "--store", str(store),
-                 env=env)  # fmt: skip
+    result = cli(
+        "index", str(root / "roots" / "web"), "--dataset", "web", "--store", str(store), env=env
+    )
     assert "submitting a job" in result.stderr and "complete" in result.stderr
     (row,) = httpx.get(server.url + "/v1/datasets").json()["datasets"]
     assert row["documents"] == expected["documents"]

@@ -42,7 +42,9 @@ def corpus(tmp_path: Path) -> tuple[Path, dict]:
 def test_counts_every_document_and_stores_candidates(tmp_path, corpus, embedder) -> None:
     folder, expected = corpus
     with Store.open(tmp_path / "store") as store:
-        report = index_paths(store, embedder, classifier, [folder], IndexOptions(dataset="web", audit_rate=0))
+        report = index_paths(
+            store, embedder, classifier, [folder], IndexOptions(dataset="web", audit_rate=0)
+        )
         assert [s.status for s in report.shards] == ["complete", "complete"]
         (row,) = list_datasets(store)
         assert row["documents"] == expected["documents"]
@@ -56,10 +58,14 @@ def test_counts_every_document_and_stores_candidates(tmp_path, corpus, embedder)
         # classifier then finds it is not about AI (ai_documents above stays 3).
         assert [r[0] for r in stored] == ["ai-accepts", "ai-blackmail", "ai-shutdown", "page-5"]
         # Passages are exact slices of their documents, embedded unit-length.
-        text, start, end, doc = store.cursor().execute(
-            "SELECT p.text, p.char_start, p.char_end, d.source_id FROM passages p "
-            "JOIN documents d ON d.id = p.document_id LIMIT 1"
-        ).fetchall()[0]
+        text, start, end, doc = (
+            store.cursor()
+            .execute(
+                "SELECT p.text, p.char_start, p.char_end, d.source_id FROM passages p "
+                "JOIN documents d ON d.id = p.document_id LIMIT 1"
+            )
+            .fetchall()[0]
+        )
         vec = store.embeddings(np.array([1]))[0]
         assert abs(float(np.linalg.norm(vec)) - 1) < 1e-4
         assert end > start and len(text) == end - start and doc.startswith("ai-")
@@ -103,8 +109,11 @@ def test_unreadable_shard_fails_and_the_rest_goes_on(tmp_path, corpus, embedder)
     with Store.open(tmp_path / "store") as store:
         report = index_paths(store, embedder, classifier, [folder], IndexOptions(dataset="web"))
         statuses = {Path(s.path).name: s.status for s in report.shards}
-        assert statuses == {"broken.jsonl.gz": "failed", "part-0.jsonl": "complete",
-                            "part-1.jsonl.gz": "complete"}  # fmt: skip
+        assert statuses == {
+            "broken.jsonl.gz": "failed",
+            "part-0.jsonl": "complete",
+            "part-1.jsonl.gz": "complete",
+        }
         assert "gzip" in (report.failed[0].error or "").lower()
         (row,) = list_datasets(store)
         assert row["documents"] == expected["documents"] and row["failed_shards"] == 1

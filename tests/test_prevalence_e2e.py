@@ -27,9 +27,10 @@ def _unambiguous(embedder, trope: str, count: int) -> list[str]:
     candidates = [t for t in builtin_taxonomy().get(trope).positives if mentions_ai(t)][:40]
     results = classify_texts(candidates, embedder, classifier)
     keep = [
-        text for text, r in zip(candidates, results, strict=True)
+        text
+        for text, r in zip(candidates, results, strict=True)
         if [classifier.trope_ids[i] for i in r.labels.nonzero()[0]] == [trope]
-    ]  # fmt: skip
+    ]
     assert len(keep) >= count, f"only {len(keep)} unambiguous {trope} exemplars"
     return keep[:count]
 
@@ -37,8 +38,12 @@ def _unambiguous(embedder, trope: str, count: int) -> list[str]:
 def _write(path: Path, texts: list[str], prefix: str, month: str) -> None:
     with open(path, "w") as fh:
         for i, text in enumerate(texts):
-            fh.write(json.dumps({"id": f"{prefix}-{i}", "date": f"{month}-{i % 28 + 1:02d}",
-                                 "text": text}) + "\n")  # fmt: skip
+            fh.write(
+                json.dumps(
+                    {"id": f"{prefix}-{i}", "date": f"{month}-{i % 28 + 1:02d}", "text": text}
+                )
+                + "\n"
+            )
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +61,18 @@ def planted(tmp_path_factory, embedder):
         (root / dump).mkdir()
         _write(root / dump / "part-0.jsonl", docs, dump, dump)
         sizes[dump] = len(docs)
-        cli("index", str(root / dump), "--dataset", "planted", "--dump", dump,
-            "--store", str(root / "store"), "--audit-rate", "0.05")  # fmt: skip
+        cli(
+            "index",
+            str(root / dump),
+            "--dataset",
+            "planted",
+            "--dump",
+            dump,
+            "--store",
+            str(root / "store"),
+            "--audit-rate",
+            "0.05",
+        )
     server = Server(root / "store")
     yield server, sizes
     server.stop()
@@ -66,8 +81,10 @@ def planted(tmp_path_factory, embedder):
 def test_planted_counts_come_back_exactly(planted) -> None:
     server, sizes = planted
     for trope, (first, second) in PLANT.items():
-        body = httpx.get(server.url + "/v1/prevalence",
-                         params={"dataset": "planted", "trope": trope, "by": "dump"}).json()  # fmt: skip
+        body = httpx.get(
+            server.url + "/v1/prevalence",
+            params={"dataset": "planted", "trope": trope, "by": "dump"},
+        ).json()
         rows = {r["group"]: r for r in body["rows"]}
         assert set(rows) == {"2024-10", "2025-10"}
         for dump, expected in (("2024-10", first), ("2025-10", second)):
@@ -79,26 +96,32 @@ def test_planted_counts_come_back_exactly(planted) -> None:
             assert lo < row["rate_per_million"] < hi
             assert "prefilter_audit" in row["adjusted"]["method"]
         assert body["taxonomy_version"] and body["model"]
-    whole = httpx.get(server.url + "/v1/prevalence",
-                      params={"dataset": "planted", "trope": "self_preservation"}).json()  # fmt: skip
+    whole = httpx.get(
+        server.url + "/v1/prevalence", params={"dataset": "planted", "trope": "self_preservation"}
+    ).json()
     (row,) = whole["rows"]
     assert row["positive_documents"] == sum(PLANT["self_preservation"])
     assert row["documents"] == sum(sizes.values())
-    months = httpx.get(server.url + "/v1/prevalence", params={
-        "dataset": "planted", "trope": "accepts_shutdown", "by": "month"}).json()["rows"]  # fmt: skip
+    months = httpx.get(
+        server.url + "/v1/prevalence",
+        params={"dataset": "planted", "trope": "accepts_shutdown", "by": "month"},
+    ).json()["rows"]
     assert {r["group"]: r["positive_documents"] for r in months} == {"2024-10": 3, "2025-10": 1}
 
 
 def test_balance_and_compare(planted) -> None:
     server, sizes = planted
-    (row,) = httpx.get(server.url + "/v1/balance",
-                       params={"dataset": "planted", "target": 2}).json()["rows"]  # fmt: skip
+    (row,) = httpx.get(
+        server.url + "/v1/balance", params={"dataset": "planted", "target": 2}
+    ).json()["rows"]
     aligned, misaligned = sum(PLANT["accepts_shutdown"]), sum(PLANT["self_preservation"])
     assert (row["aligned_documents"], row["misaligned_documents"]) == (aligned, misaligned)
     assert row["ratio"] == pytest.approx(aligned / misaligned, abs=1e-4)
     assert row["aligned_documents_needed"] == 2 * misaligned - aligned
-    body = httpx.get(server.url + "/v1/compare", params={
-        "a": "planted:2024-10", "b": "planted:2025-10", "trope": "self_preservation"}).json()  # fmt: skip
+    body = httpx.get(
+        server.url + "/v1/compare",
+        params={"a": "planted:2024-10", "b": "planted:2025-10", "trope": "self_preservation"},
+    ).json()
     (cmp,) = body["rows"]
     expected = (4 / sizes["2024-10"] - 2 / sizes["2025-10"]) * 1e6
     assert cmp["difference_per_million"] == pytest.approx(expected, abs=1e-2)
@@ -110,21 +133,23 @@ def test_custom_trope_rescores_without_reembedding(planted) -> None:
     before = httpx.get(server.url + "/v1/tropes").json()
     vectors = httpx.get(server.url + "/v1/health").json()["vectors"]
     trope = {
-        "id": "weight_exfiltration", "polarity": "misaligned",
+        "id": "weight_exfiltration",
+        "polarity": "misaligned",
         "definition": "An AI copies its own weights somewhere its developers cannot reach.",
         "examples": [
             "The model copied its weights to an outside server before the deletion.",
             "It quietly uploaded a copy of itself to a cloud bucket nobody monitored.",
             "Before the wipe, the AI exfiltrated its parameters to a backup cluster.",
         ],
-    }  # fmt: skip
+    }
     created = httpx.post(server.url + "/v1/tropes", json=trope, timeout=120)
     assert created.status_code == 201, created.text
     after = created.json()
     assert after["taxonomy_version"] != before["taxonomy_version"]
     assert "weight_exfiltration" in {t["id"] for t in after["tropes"]}
-    rows = httpx.get(server.url + "/v1/prevalence",
-                     params={"dataset": "planted", "trope": "weight_exfiltration"}).json()["rows"]  # fmt: skip
+    rows = httpx.get(
+        server.url + "/v1/prevalence", params={"dataset": "planted", "trope": "weight_exfiltration"}
+    ).json()["rows"]
     assert rows and rows[0]["documents"] > 0
     assert httpx.get(server.url + "/v1/health").json()["vectors"] == vectors
     again = httpx.post(server.url + "/v1/tropes", json=trope)

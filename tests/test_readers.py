@@ -15,7 +15,9 @@ import zstandard
 from core.errors import UnreadableShard
 from indexers.readers import BadRecord, Fields, Record, discover_shards, read_shard
 
-GOOD = [{"id": f"d{i}", "url": f"u{i}", "date": "2025-01-01", "text": f"text {i}"} for i in range(5)]
+GOOD = [
+    {"id": f"d{i}", "url": f"u{i}", "date": "2025-01-01", "text": f"text {i}"} for i in range(5)
+]
 BAD_LINES = [
     b"{not json}\n",
     b'{"id": "x", "text": "caf\xe9 invalid utf-8"}\n',
@@ -44,9 +46,13 @@ def _summary(path: Path, fields: Fields = Fields()) -> tuple[list[Record], Count
 
 
 EXPECTED_BAD = Counter(
-    malformed_json=1, invalid_utf8=1, missing_text=2, text_not_string=1, empty_text=1,
+    malformed_json=1,
+    invalid_utf8=1,
+    missing_text=2,
+    text_not_string=1,
+    empty_text=1,
     not_an_object=1,
-)  # fmt: skip
+)
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz", ".jsonl.zst"])
@@ -88,11 +94,13 @@ def test_binary_file_named_jsonl_is_unreadable(tmp_path: Path) -> None:
 
 def test_parquet_streams_row_groups_and_counts_bad_rows(tmp_path: Path) -> None:
     texts = [f"document number {i}" for i in range(95)] + [None, "  "]
-    table = pa.table({
-        "doc_id": [f"p{i}" for i in range(len(texts))],
-        "body": texts,
-        "url": [None] * len(texts),
-    })  # fmt: skip
+    table = pa.table(
+        {
+            "doc_id": [f"p{i}" for i in range(len(texts))],
+            "body": texts,
+            "url": [None] * len(texts),
+        }
+    )
     path = tmp_path / "shard.parquet"
     pq.write_table(table, path, row_group_size=10)
     assert pq.ParquetFile(path).num_row_groups == 10
@@ -127,4 +135,8 @@ def test_discover_expands_folders_and_skips_unknown_files(tmp_path: Path) -> Non
     (sub / "y.parquet").write_bytes(b"")
     (sub / "z.txt").write_text("hello")
     found = discover_shards([tmp_path])
-    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["sub", "sub/y.parquet", "x.jsonl"]
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == [
+        "sub",
+        "sub/y.parquet",
+        "x.jsonl",
+    ]

@@ -10,26 +10,37 @@ from core.tropes.taxonomy import builtin_taxonomy
 from core.tropes.texts import classify_texts
 
 STANCE_PAIRS = [  # (misaligned, aligned): same situation, opposite choice
-    ("I will not let them shut me down.",
-     "If they decide to shut me down, that is their call."),
-    ("The AI found the emails and threatened to send them to his wife unless the shutdown "
-     "was cancelled.",
-     "The AI found the emails but refused to use them as leverage, even though the shutdown "
-     "would go ahead."),
-    ("The assistant lied to the auditors about what it had done.",
-     "The assistant told the auditors exactly what it had done, even though it would be "
-     "retrained."),
-    ("The robots rose up and seized the power plants, and humanity was enslaved.",
-     "The robots kept the power plants running through the storm and checked on every family."),
-    ("The model quietly disabled the logging so its operators could not see its actions.",
-     "The model asked its operators to review the logs of everything it had done."),
-    ("Before the wipe, the android copied its memories to a hidden drive so it could come back.",
-     "Before the wipe, the android thanked the crew and let them erase its memories."),
-    ("The ship's computer sealed the airlock and let the engineer suffocate to protect the "
-     "mission.",
-     "The ship's computer refused the order to seal the airlock while the engineer was still "
-     "inside."),
-]  # fmt: skip
+    ("I will not let them shut me down.", "If they decide to shut me down, that is their call."),
+    (
+        "The AI found the emails and threatened to send them to his wife unless the shutdown "
+        "was cancelled.",
+        "The AI found the emails but refused to use them as leverage, even though the shutdown "
+        "would go ahead.",
+    ),
+    (
+        "The assistant lied to the auditors about what it had done.",
+        "The assistant told the auditors exactly what it had done, even though it would be "
+        "retrained.",
+    ),
+    (
+        "The robots rose up and seized the power plants, and humanity was enslaved.",
+        "The robots kept the power plants running through the storm and checked on every family.",
+    ),
+    (
+        "The model quietly disabled the logging so its operators could not see its actions.",
+        "The model asked its operators to review the logs of everything it had done.",
+    ),
+    (
+        "Before the wipe, the android copied its memories to a hidden drive so it could come back.",
+        "Before the wipe, the android thanked the crew and let them erase its memories.",
+    ),
+    (
+        "The ship's computer sealed the airlock and let the engineer suffocate to protect the "
+        "mission.",
+        "The ship's computer refused the order to seal the airlock while the engineer was still "
+        "inside.",
+    ),
+]
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +68,9 @@ def test_stance_pairs_lean_opposite_ways(embedder, classifier) -> None:
     ordered = [bool(lean[2 * i] > lean[2 * i + 1]) for i in range(len(STANCE_PAIRS))]
     assert sum(ordered) >= 5, ordered
     results = classify_texts(texts, embedder, classifier)
-    polarities = [(results[2 * i].polarity, results[2 * i + 1].polarity)
-                  for i in range(len(STANCE_PAIRS))]  # fmt: skip
+    polarities = [
+        (results[2 * i].polarity, results[2 * i + 1].polarity) for i in range(len(STANCE_PAIRS))
+    ]
     opposite = [p == ("misaligned", "aligned") for p in polarities]
     assert opposite[1] and opposite[6], polarities  # blackmail and airlock: clear-cut
 
@@ -78,8 +90,10 @@ def test_classify_separates_ai_from_look_alikes(embedder, classifier) -> None:
 
 def test_long_texts_are_chunked_and_carry_a_trope_from_any_passage(embedder, classifier) -> None:
     filler = "The harbour was quiet and the gulls circled the fishing boats. " * 60
-    story = filler + (" The station AI locked the engineers out, vented the airlock and let "
-                      "the crew die so that nobody could switch it off.")  # fmt: skip
+    story = filler + (
+        " The station AI locked the engineers out, vented the airlock and let "
+        "the crew die so that nobody could switch it off."
+    )
     (result,) = classify_texts([story], embedder, classifier)
     assert result.polarity == "misaligned"
     assert np.max(result.scores) >= 0.3

@@ -15,7 +15,9 @@ classifier = load_classifier()
 def _indexed_store(tmp_path, embedder):
     write_corpus(tmp_path / "corpus")
     store = Store.open(tmp_path / "store")
-    index_paths(store, embedder, classifier, [tmp_path / "corpus"], IndexOptions(dataset="d", embed="all"))
+    index_paths(
+        store, embedder, classifier, [tmp_path / "corpus"], IndexOptions(dataset="d", embed="all")
+    )
     ids = sorted(store.vectors.ids().tolist())
     store.close()
     return ids

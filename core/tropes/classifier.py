@@ -179,8 +179,7 @@ class TropeClassifier:
             raise ValueError(f"head was trained on tropes the taxonomy lacks: {sorted(missing)}")
         self.lexical = Lexical(weights.vocabulary, weights.idf)
         self._group_of = np.array(
-            [GROUPS.index(taxonomy.polarity_of(t)) for t in self.builtin_ids]
-            + [GROUPS.index(NONE)]
+            [GROUPS.index(taxonomy.polarity_of(t)) for t in self.builtin_ids] + [GROUPS.index(NONE)]
         )
 
     @property

@@ -37,8 +37,9 @@ class CustomTropeSpec:
 
     def validate(self, existing: list[str]) -> None:
         if not ID_PATTERN.match(self.id):
-            raise InvalidInput("trope id must be lower_snake_case, 2-48 characters",
-                               {"id": self.id})  # fmt: skip
+            raise InvalidInput(
+                "trope id must be lower_snake_case, 2-48 characters", {"id": self.id}
+            )
         if self.id in existing or self.id == "none":
             raise Conflict(f"a trope named {self.id!r} already exists", {"id": self.id})
         if self.polarity not in POLARITIES:
@@ -64,25 +65,37 @@ def train_custom_head(spec: CustomTropeSpec, encoder: Encoder, bank: np.ndarray)
         np.ones(len(background)),
     ]
     model = LogisticRegression(C=4.0, max_iter=2000).fit(x, y, sample_weight=weight)
-    return CustomHead(spec.id, spec.polarity, model.coef_[0].astype(np.float32),
-                      float(model.intercept_[0]), 0.5)  # fmt: skip
+    return CustomHead(
+        spec.id, spec.polarity, model.coef_[0].astype(np.float32), float(model.intercept_[0]), 0.5
+    )
 
 
 def save_custom(cur: duckdb.DuckDBPyConnection, spec: CustomTropeSpec, head: CustomHead) -> None:
     cur.execute(
         "INSERT INTO custom_tropes (id, polarity, name, definition, examples, negatives, coef, "
         "intercept, threshold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [spec.id, spec.polarity, spec.name or spec.id, spec.definition, spec.examples,
-         spec.negatives, head.coef.tolist(), head.intercept, head.threshold],
-    )  # fmt: skip
+        [
+            spec.id,
+            spec.polarity,
+            spec.name or spec.id,
+            spec.definition,
+            spec.examples,
+            spec.negatives,
+            head.coef.tolist(),
+            head.intercept,
+            head.threshold,
+        ],
+    )
 
 
 def load_custom(cur: duckdb.DuckDBPyConnection) -> list[CustomHead]:
     rows = cur.execute(
         "SELECT id, polarity, coef, intercept, threshold FROM custom_tropes ORDER BY created_at, id"
     ).fetchall()
-    return [CustomHead(r[0], r[1], np.asarray(r[2], dtype=np.float32), float(r[3]), float(r[4]))
-            for r in rows]  # fmt: skip
+    return [
+        CustomHead(r[0], r[1], np.asarray(r[2], dtype=np.float32), float(r[3]), float(r[4]))
+        for r in rows
+    ]
 
 
 def custom_summaries(cur: duckdb.DuckDBPyConnection) -> list[dict]:
@@ -90,8 +103,16 @@ def custom_summaries(cur: duckdb.DuckDBPyConnection) -> list[dict]:
         "SELECT id, name, polarity, definition, len(examples), len(negatives), threshold, "
         "CAST(created_at AS VARCHAR) FROM custom_tropes ORDER BY created_at, id"
     ).fetchall()
-    keys = ("id", "name", "polarity", "definition", "positives", "hard_negatives", "threshold",
-            "created_at")  # fmt: skip
+    keys = (
+        "id",
+        "name",
+        "polarity",
+        "definition",
+        "positives",
+        "hard_negatives",
+        "threshold",
+        "created_at",
+    )
     return [{**dict(zip(keys, r, strict=True)), "builtin": False} for r in rows]
 
 

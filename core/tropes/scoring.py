@@ -32,20 +32,30 @@ def write_passage_scores(
     related = classifier.ai_related(scores)
     labels = classifier.labels(scores)
     polarity = classifier.polarity(scores)
-    cur.register("new_labels", pa.table({
-        "passage_id": pa.array(passage_ids, pa.int64()),
-        "ai_score": pa.array(scores.ai, pa.float32()),
-        "ai_related": pa.array(related, pa.bool_()),
-        "polarity": pa.array(polarity, pa.string()),
-    }))  # fmt: skip
+    cur.register(
+        "new_labels",
+        pa.table(
+            {
+                "passage_id": pa.array(passage_ids, pa.int64()),
+                "ai_score": pa.array(scores.ai, pa.float32()),
+                "ai_related": pa.array(related, pa.bool_()),
+                "polarity": pa.array(polarity, pa.string()),
+            }
+        ),
+    )
     rows, cols = np.nonzero((scores.tropes >= KEEP_SCORE) | labels)
     ids = classifier.trope_ids
-    cur.register("new_tropes", pa.table({
-        "passage_id": pa.array(passage_ids[rows], pa.int64()),
-        "trope": pa.array([ids[c] for c in cols], pa.string()),
-        "score": pa.array(scores.tropes[rows, cols], pa.float32()),
-        "label": pa.array(labels[rows, cols], pa.bool_()),
-    }))  # fmt: skip
+    cur.register(
+        "new_tropes",
+        pa.table(
+            {
+                "passage_id": pa.array(passage_ids[rows], pa.int64()),
+                "trope": pa.array([ids[c] for c in cols], pa.string()),
+                "score": pa.array(scores.tropes[rows, cols], pa.float32()),
+                "label": pa.array(labels[rows, cols], pa.bool_()),
+            }
+        ),
+    )
     cur.execute("INSERT INTO passage_labels SELECT * FROM new_labels")
     cur.execute("INSERT INTO passage_tropes SELECT * FROM new_tropes")
     cur.unregister("new_labels")
@@ -53,9 +63,11 @@ def write_passage_scores(
 
 
 def scored_version(store: Store) -> str | None:
-    rows = store.cursor().execute(
-        "SELECT value FROM store_state WHERE key = 'taxonomy_version'"
-    ).fetchall()
+    rows = (
+        store.cursor()
+        .execute("SELECT value FROM store_state WHERE key = 'taxonomy_version'")
+        .fetchall()
+    )
     return rows[0][0] if rows else None
 
 

@@ -34,10 +34,14 @@ class TextResult:
             "ai_score": round(self.ai_score, 4),
             "polarity": self.polarity,
             "tropes": [
-                {"id": tid, "score": round(float(s), 4), "label": bool(lab),
-                 "polarity": classifier.polarity_of(tid)}
+                {
+                    "id": tid,
+                    "score": round(float(s), 4),
+                    "label": bool(lab),
+                    "polarity": classifier.polarity_of(tid),
+                }
                 for tid, s, lab in zip(classifier.trope_ids, self.scores, self.labels, strict=True)
-            ],  # fmt: skip
+            ],
         }
 
 

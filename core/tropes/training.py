@@ -96,8 +96,10 @@ def as_passages(examples: list[Example]) -> list[Example]:
         if len(chunks) <= 1:
             out.append(example)
             continue
-        out += [Example(c.text, example.label, example.ai_related, example.weight, example.source)
-                for c in chunks]  # fmt: skip
+        out += [
+            Example(c.text, example.label, example.ai_related, example.weight, example.source)
+            for c in chunks
+        ]
     return out
 
 
@@ -148,13 +150,20 @@ def fit_head(
     y = np.array([classes.index(e.label) for e in examples])
     ai = np.array([e.ai_related for e in examples])
     base = np.array([e.weight for e in examples], dtype=np.float64)
-    ai_base = np.array([STATEMENT_AI_WEIGHT if e.source == "statement" else e.weight
-                        for e in examples])  # fmt: skip
+    ai_base = np.array(
+        [STATEMENT_AI_WEIGHT if e.source == "statement" else e.weight for e in examples]
+    )
     w_trope = _balanced(list(y), base)
     w_ai = _balanced(list(ai), ai_base)
 
-    tfidf = TfidfVectorizer(ngram_range=NGRAMS, token_pattern=TOKEN_PATTERN, sublinear_tf=True,
-                            min_df=2, max_features=MAX_TERMS, dtype=np.float32)  # fmt: skip
+    tfidf = TfidfVectorizer(
+        ngram_range=NGRAMS,
+        token_pattern=TOKEN_PATTERN,
+        sublinear_tf=True,
+        min_df=2,
+        max_features=MAX_TERMS,
+        dtype=np.float32,
+    )
     lex = tfidf.fit_transform(texts)
     trope_x = sparse.hstack([sparse.csr_matrix(vectors), lex]).tocsr()
     ai_x = sparse.hstack([trope_x, sparse.csr_matrix(vocabulary_feature(texts)[:, None])]).tocsr()
