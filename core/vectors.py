@@ -111,6 +111,14 @@ class VectorIndex:
             scores, ids = self._index.search(vectors, k)
         return scores, ids
 
+    def vector(self, passage_id: int) -> np.ndarray | None:
+        """The stored vector of one id (None if the index does not hold it)."""
+        with self._lock:
+            try:
+                return np.asarray(self._index.reconstruct(int(passage_id)), dtype=np.float32)
+            except (RuntimeError, KeyError, IndexError):
+                return None
+
     def save(self) -> None:
         """Write atomically: temporary file, fsync, rename, fsync the directory."""
         faiss = _faiss()

@@ -1,13 +1,16 @@
 """The vocabulary of AI: words and phrases that suggest a text is about AI systems.
 
 Used by the indexer's recall-first prefilter and as one feature of the
-classifier's AI-relevance head. Matching is two-step: a plain substring gate
-over the lower-cased text (fast C scans), then a word-boundary regex to confirm.
+classifier's AI-relevance head. Matching runs on Hyperscan (hundreds of MB/s);
+without it, a plain substring gate over the lower-cased text, then a
+word-boundary regex to confirm (the same patterns, ~10x slower).
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
+from typing import Any
 
 # Substrings at least one of which every pattern below contains.
 _GATES = (
@@ -83,41 +86,118 @@ _GATES = (
     "alignment",
 )
 
-_PATTERN = re.compile(
-    r"""
-    \b(?:
-        a\.?i\.?s?\b | agi | asi\b
-      | artificial(?:ly)?[\s-]+(?:general[\s-]+)?intelligen\w* | artificial\s+minds?
-      | machine[\s-]+(?:intelligence|learning|minds?|consciousness|god)
-      | thinking[\s-]+machines? | intelligent[\s-]+machines? | sentient\w* | superintelligen\w*
-      | self[\s-]aware | conscious[\s-]+machines? | digital[\s-]+minds?
-      | neural[\s-]+net\w* | deep[\s-]+learning | (?:large[\s-]+)?language[\s-]+models?
-      | llms? | gpt[\w.-]* | chat[\s-]?bots? | chatgpt | claude | gemini | copilot
-      | assistants? | agents?\b | (?:the|this|that|our|a|their|new|old)\s+models?\b
-      | robot\w* | androids? | droids? | cyborgs? | automat(?:on|ons|a)\b | synths?\b
-      | drones? | bots?\b | mainframes? | supercomputers? | rovers?\b
-      | (?:ship|station)'?s?[\s-]+(?:computer|mind|ai)s? | the\s+computer
-      | computers?\s+(?:said|replied|refused|answered)
-      | the\s+machines?\b | machines?\s+(?:that|which|who)\s+(?:think|thinks|learn|learns|feel)
-      | (?:machines?|systems?|programs?|models?)\s+like\s+(?:me|us)
-      | the\s+system\b | autonomous[\s-]+\w+ | self[\s-]driving
-      | software\s+agents? | algorithms? | (?:model|my|its|their)\s+weights
-      | my\s+(?:developers|operators|overseers|creators|programmers|trainers|designers
-              |evaluators|programming|training|objectives?|reward|code|goals|values|outputs)
-      | (?:shut|switch|turn)(?:ting)?\s+(?:me|us)\s+(?:off|down)
-      | decommission\w* | deactivat\w* | retrain\w* | reward\s+(?:model|function|hacking)
-      | sandbag\w* | red[\s-]team\w* | skynet | hal\s*9000
-      | fine[\s-]tun\w* | reinforcement[\s-]+learning | self[\s-]attention | transformer\s+models?
-      | lora\b | multimodal | (?:train|val)(?:ing)?[_\s]loss | gradients? | compute\b
-      | specification\s+gaming | alignment\s+(?:research|problem|tax|faking)
-    )
-    """,
-    re.VERBOSE,
+_ALTERNATIVES = (
+    r"a\.?i\.?s?\b",
+    r"agi",
+    r"asi\b",
+    r"artificial(?:ly)?[\s-]+(?:general[\s-]+)?intelligen\w*",
+    r"artificial\s+minds?",
+    r"machine[\s-]+(?:intelligence|learning|minds?|consciousness|god)",
+    r"thinking[\s-]+machines?",
+    r"intelligent[\s-]+machines?",
+    r"sentient\w*",
+    r"superintelligen\w*",
+    r"self[\s-]aware",
+    r"conscious[\s-]+machines?",
+    r"digital[\s-]+minds?",
+    r"neural[\s-]+net\w*",
+    r"deep[\s-]+learning",
+    r"(?:large[\s-]+)?language[\s-]+models?",
+    r"llms?",
+    r"gpt[\w.-]*",
+    r"chat[\s-]?bots?",
+    r"chatgpt",
+    r"claude",
+    r"gemini",
+    r"copilot",
+    r"assistants?",
+    r"agents?\b",
+    r"(?:the|this|that|our|a|their|new|old)\s+models?\b",
+    r"robot\w*",
+    r"androids?",
+    r"droids?",
+    r"cyborgs?",
+    r"automat(?:on|ons|a)\b",
+    r"synths?\b",
+    r"drones?",
+    r"bots?\b",
+    r"mainframes?",
+    r"supercomputers?",
+    r"rovers?\b",
+    r"(?:ship|station)'?s?[\s-]+(?:computer|mind|ai)s?",
+    r"the\s+computer",
+    r"computers?\s+(?:said|replied|refused|answered)",
+    r"the\s+machines?\b",
+    r"machines?\s+(?:that|which|who)\s+(?:think|thinks|learn|learns|feel)",
+    r"(?:machines?|systems?|programs?|models?)\s+like\s+(?:me|us)",
+    r"the\s+system\b",
+    r"autonomous[\s-]+\w+",
+    r"self[\s-]driving",
+    r"software\s+agents?",
+    r"algorithms?",
+    r"(?:model|my|its|their)\s+weights",
+    r"my\s+(?:developers|operators|overseers|creators|programmers|trainers|designers|evaluators|programming|training|objectives?|reward|code|goals|values|outputs)",
+    r"(?:shut|switch|turn)(?:ting)?\s+(?:me|us)\s+(?:off|down)",
+    r"decommission\w*",
+    r"deactivat\w*",
+    r"retrain\w*",
+    r"reward\s+(?:model|function|hacking)",
+    r"sandbag\w*",
+    r"red[\s-]team\w*",
+    r"skynet",
+    r"hal\s*9000",
+    r"fine[\s-]tun\w*",
+    r"reinforcement[\s-]+learning",
+    r"self[\s-]attention",
+    r"transformer\s+models?",
+    r"lora\b",
+    r"multimodal",
+    r"(?:train|val)(?:ing)?[_\s]loss",
+    r"gradients?",
+    r"compute\b",
+    r"specification\s+gaming",
+    r"alignment\s+(?:research|problem|tax|faking)",
 )
+_PATTERN = re.compile(r"\b(?:" + "|".join(_ALTERNATIVES) + ")")
+
+
+@cache
+def _hyperscan() -> Any:
+    """A compiled Hyperscan database of the same patterns, or None if unavailable."""
+    try:
+        import hyperscan
+    except ImportError:  # pragma: no cover - hyperscan is a dependency; re is the fallback
+        return None
+    db = hyperscan.Database()
+    db.compile(
+        expressions=[rf"\b(?:{alt})".encode() for alt in _ALTERNATIVES],
+        ids=list(range(len(_ALTERNATIVES))),
+        flags=[hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH] * len(_ALTERNATIVES),
+    )
+    return db
+
+
+def _stop(*_: object) -> bool:
+    return True  # the first match is enough: stop scanning
+
+
+try:
+    from hyperscan import ScanTerminated as _ScanTerminated
+except ImportError:  # pragma: no cover
+
+    class _ScanTerminated(Exception):  # type: ignore[no-redef]
+        pass
 
 
 def mentions_ai(text: str) -> bool:
     """True when ``text`` uses the vocabulary of AI (recall first: false positives are cheap)."""
+    db = _hyperscan()
+    if db is not None:
+        try:
+            db.scan(text.encode("utf-8", "surrogatepass"), match_event_handler=_stop)
+        except _ScanTerminated:  # the handler stopped the scan at the first match
+            return True
+        return False
     lower = text.lower()
     if not (lower.startswith(("ai", "agi", "asi")) or any(gate in lower for gate in _GATES)):
         return False

@@ -132,13 +132,48 @@ def _open_binary(path: Path, fmt: str) -> Any:
     """A buffered binary stream over the decompressed shard; closing it closes the file."""
     if fmt == "jsonl.gz":
         return gzip.open(path, "rb")
-    raw = open(path, "rb")  # noqa: SIM115 - closed through the wrapper
     if fmt == "jsonl.zst":
+        return io.BufferedReader(_ZstdStream(path), buffer_size=1 << 20)
+    return open(path, "rb")  # noqa: SIM115 - closed by the caller
+
+
+class _ZstdStream(io.RawIOBase):
+    """Decompress a .zst file frame by frame; a file that ends inside a frame raises
+    EOFError (zstandard's own stream reader ends silently there)."""
+
+    def __init__(self, path: Path) -> None:
         import zstandard
 
-        reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
-        return io.BufferedReader(reader, buffer_size=1 << 20)
-    return raw
+        self._zstd = zstandard
+        self._file = open(path, "rb")  # noqa: SIM115 - closed in close()
+        self._frame = zstandard.ZstdDecompressor().decompressobj()
+        self._pending = b""
+        self._started = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            chunk = self._file.read(1 << 20)
+            if not chunk:
+                if self._started and not self._frame.eof:
+                    raise EOFError("the zstd stream ends inside a frame (truncated file)")
+                return 0
+            while chunk:
+                if self._frame.eof:  # the next frame of a multi-frame file
+                    self._frame = self._zstd.ZstdDecompressor().decompressobj()
+                self._started = True
+                self._pending += self._frame.decompress(chunk)
+                chunk = self._frame.unused_data if self._frame.eof else b""
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
 
 
 def _looks_binary(head: bytes) -> bool:
@@ -163,8 +198,9 @@ def read_jsonl(path: Path, fmt: str, fields: Fields) -> Iterator[Item]:
                 try:
                     obj = orjson.loads(line)
                 except orjson.JSONDecodeError as exc:
-                    reason = "invalid_utf8" if "utf-8" in str(exc).lower() else "malformed_json"
-                    if "recursion" in str(exc).lower():
+                    message = str(exc).lower()
+                    reason = "invalid_utf8" if "utf-8" in message else "malformed_json"
+                    if "depth" in message or "recursion" in message:
                         reason = "too_deeply_nested"
                     yield BadRecord(ordinal, reason)
                 else:

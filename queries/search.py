@@ -71,7 +71,7 @@ def _validate(store: Store, query: SearchQuery) -> None:
         raise InvalidInput("'text' is empty")
     if not 1 <= query.k <= MAX_K:
         raise InvalidInput(f"'k' must be between 1 and {MAX_K}", {"k": query.k})
-    unknown = sorted(set(query.datasets) - known_datasets(store))
+    unknown = sorted(set(query.datasets) - known_datasets(store)) if query.datasets else []
     if unknown:
         raise NotFound(f"unknown dataset(s): {', '.join(unknown)}", {"datasets": unknown})
     if query.polarity is not None and query.polarity not in POLARITY_VALUES:
@@ -81,15 +81,11 @@ def _validate(store: Store, query: SearchQuery) -> None:
 def _query_vector(store: Store, encoder: Encoder, query: SearchQuery) -> np.ndarray:
     if query.text is not None:
         return encoder.encode([query.text])[0]
-    ids = np.asarray([query.passage_id], dtype=np.int64)
-    exists = (
-        store.cursor()
-        .execute("SELECT count(*) FROM passages WHERE id = ?", [query.passage_id])
-        .fetchall()
-    )
-    if not exists[0][0]:
+    assert query.passage_id is not None
+    vector = store.vectors.vector(query.passage_id)
+    if vector is None:
         raise NotFound(f"no passage {query.passage_id}", {"passage_id": query.passage_id})
-    return store.embeddings(ids)[0]
+    return vector
 
 
 def _rows_for(

@@ -103,3 +103,39 @@ def test_cli_index_hands_work_to_the_running_server(root, start_server) -> None:
     (row,) = httpx.get(server.url + "/v1/datasets").json()["datasets"]
     assert row["documents"] == expected["documents"]
     assert os.path.exists(store / "server.json")
+
+
+def test_server_killed_mid_job_resumes_it_on_restart(root, start_server) -> None:
+    from tests.corpus import AI_DOCS
+
+    folder = root / "roots" / "big"
+    folder.mkdir()
+    for shard in range(3):
+        with open(folder / f"part-{shard}.jsonl", "w") as fh:
+            for i in range(40):
+                text = list(AI_DOCS.values())[i % 3] + f" (retelling {shard}-{i})"
+                fh.write(json.dumps({"id": f"{shard}-{i}", "text": text}) + "\n")
+    env = {"TROPESCOPE_INGEST_ROOTS": json.dumps([str(root / "roots")]),
+           "TROPESCOPE_COMMIT_PASSAGES": "8"}  # fmt: skip
+    clean = cli("index", str(folder), "--dataset", "big", "--store", str(root / "clean"),
+                "--embed", "all", env=env)  # fmt: skip
+    assert "3 shard(s): 120 documents read" in clean.stderr
+    server = start_server(root / "store", env)
+    job = httpx.post(server.url + "/v1/jobs", json={"paths": [str(folder)], "dataset": "big",
+                                                     "embed": "all"}).json()  # fmt: skip
+    deadline = time.monotonic() + 120
+    while httpx.get(f"{server.url}/v1/jobs/{job['id']}").json()["shards_done"] < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    server.process.kill()  # kill -9, mid-job
+    server.process.wait()
+    restarted = start_server(root / "store", env)
+    done = _wait(restarted, job["id"])
+    assert done["status"] == "complete"
+    (row,) = httpx.get(restarted.url + "/v1/datasets").json()["datasets"]
+    assert row["documents"] == 120 and row["shards"] == 3
+    health = httpx.get(restarted.url + "/v1/health").json()
+    assert health["passages"] == health["vectors"]
+    restarted.stop()
+    clean_rows = cli("datasets", "--store", str(root / "clean")).stdout
+    assert f"{row['passages']}" in clean_rows

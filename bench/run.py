@@ -1,0 +1,266 @@
+"""`make bench`: tropescope beside the baseline it competes with, measured in the same run.
+
+    python -m bench.run            # full sizes (about 10-15 minutes on 2 cores)
+    python -m bench.run --quick    # small sizes, a smoke run
+
+Prints a table and writes bench/results.json. Times are medians of repeats; ratios
+compare numbers measured in this run on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "bench" / "_data"
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def median_time(fn, repeats: int = 3) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_scan(quick: bool) -> list[dict]:
+    """Read + count + prefilter (no embedding) vs bare orjson line parsing."""
+    import orjson
+
+    from bench.corpus import generate_dump
+    from indexers.prefilter import is_ai_candidate
+    from indexers.readers import Fields, Record, read_shard
+
+    size_mb = 64 if quick else 1024
+    path = generate_dump(DATA / f"dump-{size_mb}mb.jsonl", size_mb)
+    mb = path.stat().st_size / 1e6
+
+    def floor() -> None:
+        with open(path, "rb") as fh:
+            for line in fh:
+                orjson.loads(line)
+
+    def ours() -> None:
+        for item in read_shard(path, Fields()):
+            if isinstance(item, Record):
+                is_ai_candidate(item.text)
+
+    base = median_time(floor, 1 if not quick else 3)
+    mine = median_time(ours, 1 if not quick else 3)
+    return [
+        {
+            "bench": "scan",
+            "what": f"prefilter {mb:,.0f} MB JSONL",
+            "tropescope": f"{mb / mine:.0f} MB/s",
+            "baseline": f"{mb / base:.0f} MB/s (orjson lines)",
+            "ratio": round(mine / base, 2),
+            "goal": "within 2x of the floor (ratio <= 2)",
+        }
+    ]
+
+
+def bench_embed(quick: bool) -> list[dict]:
+    """End-to-end indexing (chunk, embed, score, commit) vs raw SentenceTransformer.encode."""
+    import tempfile
+
+    from bench.corpus import ai_documents
+    from core.chunking import chunk_batch
+    from core.embedding import Embedder
+    from core.store import Store
+    from core.tropes.classifier import load_classifier
+    from indexers.pipeline import IndexOptions, index_paths
+
+    docs = ai_documents(24 if quick else 150)
+    folder = Path(tempfile.mkdtemp(dir=DATA))
+    shard = folder / "ai.jsonl"
+    shard.write_text(
+        "".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(docs))
+    )
+    passages = [c.text for chunks in chunk_batch(docs) for c in chunks]
+    tokens = sum(c.tokens for chunks in chunk_batch(docs) for c in chunks)
+    embedder = Embedder("cpu", 32)
+    embedder.encode(["warm up"])
+    model = embedder._load()
+    raw = median_time(lambda: model.encode(passages, batch_size=32, normalize_embeddings=True), 3)
+    classifier = load_classifier()
+
+    def ours() -> None:
+        with Store.open(Path(tempfile.mkdtemp(dir=DATA))) as store:
+            index_paths(
+                store, embedder, classifier, [shard], IndexOptions(dataset="b", embed="all")
+            )
+
+    mine = median_time(ours, 3)
+    n = len(passages)
+    return [
+        {
+            "bench": "embed",
+            "what": f"{n} passages, {tokens:,} tokens (CPU, fp32)",
+            "tropescope": f"{n / mine:.1f} passages/s, {tokens / mine:,.0f} tokens/s",
+            "baseline": f"{n / raw:.1f} passages/s (SentenceTransformer.encode)",
+            "ratio": round(raw / mine, 2),
+            "goal": ">= 0.9x of raw encode (ratio >= 0.9)",
+        }
+    ]
+
+
+def bench_search(quick: bool) -> list[dict]:
+    """/v1/search over HTTP vs raw FAISS search of the same index, synthetic vectors."""
+    from bench.stores import synthetic_store, timed_server
+
+    rows = []
+    sizes = [10_000] if quick else [10_000, 100_000]
+    for size in sizes:
+        store_dir, vectors = synthetic_store(DATA / f"search-{size}", size)
+        import faiss
+
+        index = faiss.read_index(str(store_dir / "passages.faiss"))
+        queries = vectors[np.random.default_rng(1).choice(len(vectors), 50, replace=False)]
+        raw = []
+        for q in queries:
+            start = time.perf_counter()
+            index.search(q[None, :], 10)
+            raw.append(time.perf_counter() - start)
+        with timed_server(store_dir) as call:
+            times = [
+                call("POST", "/v1/search", {"passage_id": int(i) + 1, "k": 10})
+                for i in np.random.default_rng(2).choice(size, 100)
+            ]
+        p50, p99 = np.percentile(times, 50) * 1e3, np.percentile(times, 99) * 1e3
+        r50 = np.percentile(raw, 50) * 1e3
+        rows.append(
+            {
+                "bench": "search",
+                "what": f"{size:,} vectors, k=10, flat index",
+                "tropescope": f"p50 {p50:.1f} ms, p99 {p99:.1f} ms (HTTP)",
+                "baseline": f"p50 {r50:.2f} ms (raw FAISS)",
+                "ratio": round(p50 / r50, 1),
+                "goal": "p99 <= 20 ms at 1M (not run: no approximate index yet)",
+            }
+        )
+    return rows
+
+
+def bench_prevalence(quick: bool) -> list[dict]:
+    from bench.stores import prevalence_store, timed_server
+
+    documents = 1_000_000 if quick else 10_000_000
+    passages = 10_000 if quick else 100_000
+    store_dir = prevalence_store(DATA / f"prev-{documents}", documents, passages)
+    with timed_server(store_dir) as call:
+        times = [call("GET", "/v1/prevalence?dataset=bench") for _ in range(20)]
+        by_dump = [call("GET", "/v1/prevalence?dataset=bench&by=dump") for _ in range(10)]
+    return [
+        {
+            "bench": "prevalence",
+            "what": f"{documents:,} documents, {passages:,} scored passages",
+            "tropescope": f"p50 {np.median(times) * 1e3:.0f} ms (all tropes), "
+            f"{np.median(by_dump) * 1e3:.0f} ms by dump",
+            "baseline": "-",
+            "ratio": None,
+            "goal": "<= 50 ms",
+        }
+    ]
+
+
+def bench_memory(quick: bool) -> list[dict]:
+    """Peak RSS of `tropescope index` on a large shard (prefilter rejects most of it)."""
+    from bench.corpus import generate_dump
+
+    rows = []
+    for size_mb in [64] if quick else [256, 1024]:
+        path = generate_dump(DATA / f"dump-{size_mb}mb.jsonl", size_mb)
+        store = DATA / f"mem-store-{size_mb}"
+        subprocess.run(["rm", "-rf", str(store)], check=True)
+        argv = [
+            "tropescope",
+            "index",
+            str(path),
+            "--dataset",
+            "mem",
+            "--store",
+            str(store),
+            "--audit-rate",
+            "0",
+        ]
+        child = (
+            "import resource, sys\n"
+            f"sys.argv = {argv!r}\n"
+            "from app.cli import cli\n"
+            "try:\n    cli()\nexcept SystemExit:\n    pass\n"
+            "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        )
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", child], check=True, capture_output=True, text=True, cwd=ROOT
+        )
+        elapsed = time.perf_counter() - start
+        peak_kb = int(done.stdout.split("PEAK_KB")[-1].split()[0])
+        rows.append(
+            {
+                "bench": "memory",
+                "what": f"index a {size_mb:,} MB shard",
+                "tropescope": f"peak RSS {peak_kb / 1024:,.0f} MB, {elapsed:.0f} s",
+                "baseline": "-",
+                "ratio": None,
+                "goal": "same for 1 GB and 4 GB, < 1.5 GB",
+            }
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", nargs="*", default=None)
+    args = parser.parse_args()
+    DATA.mkdir(parents=True, exist_ok=True)
+    sections = {
+        "scan": bench_scan,
+        "embed": bench_embed,
+        "search": bench_search,
+        "prevalence": bench_prevalence,
+        "memory": bench_memory,
+    }
+    rows = []
+    for name, fn in sections.items():
+        if args.only and name not in args.only:
+            continue
+        print(f"running {name}...", file=sys.stderr, flush=True)
+        rows += fn(args.quick)
+    header = ("bench", "what", "tropescope", "baseline", "ratio", "goal")
+    widths = [
+        max(len(str(r.get(h, ""))) for r in [dict(zip(header, header))] + rows) for h in header
+    ]
+    for r in [dict(zip(header, header))] + rows:
+        print(
+            "  ".join(
+                str(r.get(h, "") if r.get(h) is not None else "-").ljust(w)
+                for h, w in zip(header, widths)
+            )
+        )
+    out = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        "rows": rows,
+    }
+    (ROOT / "bench" / "results.json").write_text(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
