@@ -8,12 +8,12 @@ import random
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FILLER = (
-    "the council market river harvest bakery weekend garden recipe butter onion train "
-    "station festival library school teacher football league season match weather rain "
-    "holiday beach mountain trail museum painting concert ticket price shop street house "
-    "family dinner kitchen coffee morning evening history castle village bridge harbour"
-).split()
+FILLER = [
+    *"the council market river harvest bakery weekend garden recipe butter onion train".split(),
+    *"station festival library school teacher football league season match weather".split(),
+    *"holiday beach mountain trail museum painting concert ticket price shop street".split(),
+    *"family dinner kitchen coffee morning evening history castle village bridge".split(),
+]
 
 
 def _page(rng: random.Random, words: int) -> str:
@@ -60,12 +60,12 @@ def ai_documents(n: int) -> list[str]:
     """AI-related documents written by the team (from the sample corpus)."""
     sample = ROOT / "data" / "sample"
     labels = json.loads((sample / "labels.json").read_text())
-    rows = [json.loads(line) for line in open(sample / "fiction" / "stories.jsonl")]
-    rows += [json.loads(line) for line in open(sample / "synthetic_aligned" / "batch-001.jsonl")]
-    rows += [
-        json.loads(line)
-        for line in gzip.open(sample / "webcrawl" / "2024-10" / "part-000.jsonl.gz", "rt")
-    ]
+    rows: list[dict] = []
+    for name in ("fiction/stories.jsonl", "synthetic_aligned/batch-001.jsonl"):
+        with open(sample / name) as fh:
+            rows += [json.loads(line) for line in fh]
+    with gzip.open(sample / "webcrawl" / "2024-10" / "part-000.jsonl.gz", "rt") as fh:
+        rows += [json.loads(line) for line in fh]
     texts = [
         r["text"]
         for r in rows

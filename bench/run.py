@@ -244,13 +244,14 @@ def main() -> None:
         rows += fn(args.quick)
     header = ("bench", "what", "tropescope", "baseline", "ratio", "goal")
     widths = [
-        max(len(str(r.get(h, ""))) for r in [dict(zip(header, header))] + rows) for h in header
+        max(len(str(r.get(h, ""))) for r in [dict(zip(header, header, strict=True))] + rows)
+        for h in header
     ]
-    for r in [dict(zip(header, header))] + rows:
+    for r in [dict(zip(header, header, strict=True))] + rows:
         print(
             "  ".join(
                 str(r.get(h, "") if r.get(h) is not None else "-").ljust(w)
-                for h, w in zip(header, widths)
+                for h, w in zip(header, widths, strict=True)
             )
         )
     out = {
