@@ -57,3 +57,20 @@ def test_corrupt_faiss_file_is_rebuilt(tmp_path, embedder) -> None:
     with Store.open(tmp_path / "store") as store:
         assert store.reconciliation is not None and store.reconciliation.rebuilt
         assert sorted(store.vectors.ids().tolist()) == ids
+
+
+def test_store_from_a_newer_schema_is_refused_clearly(tmp_path) -> None:
+    import duckdb
+    import pytest
+
+    from core.errors import StoreError
+    from tests.conftest import cli
+
+    Store.open(tmp_path / "store").close()
+    con = duckdb.connect(str(tmp_path / "store" / "tropescope.duckdb"))
+    con.execute("INSERT INTO schema_version VALUES (99)")
+    con.close()
+    with pytest.raises(StoreError, match="newer than this tropescope understands"):
+        Store.open(tmp_path / "store")
+    result = cli("datasets", "--store", str(tmp_path / "store"), check=False)
+    assert result.returncode == 2 and "newer than this tropescope" in result.stderr
