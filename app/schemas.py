@@ -62,7 +62,15 @@ class ShardInfo(BaseModel):
     finished_at: str | None
 
 
+class NearDuplicates(BaseModel):
+    stored_documents: int = Field(description="Documents stored (candidates, audit sample).")
+    documents_in_clusters: int
+    clusters: int
+    unique_narratives: int = Field(description="Stored documents counting each cluster once.")
+
+
 class DatasetDetail(DatasetSummary):
+    near_duplicates: NearDuplicates
     bad_records_by_reason: dict[str, int]
     shard_counters: list[ShardInfo] = Field(description="Every shard, with its counters.")
 
@@ -212,6 +220,9 @@ class PrevalenceRow(BaseModel):
     documents: int
     ai_documents: int
     positive_documents: int
+    unique_positive_documents: int = Field(
+        description="Positive documents counting each near-duplicate cluster once."
+    )
     rate_per_million: float
     ci95: list[float] = Field(description="Wilson 95% interval of rate_per_million.")
     share_of_ai: float

@@ -135,6 +135,13 @@ MIGRATIONS: list[str] = [
         finished_at   TIMESTAMP
     );
     """,
+    # 4: near-duplicate clusters among a dataset's stored documents.
+    """
+    CREATE TABLE document_clusters (
+        document_id BIGINT PRIMARY KEY,      -- only documents with a near-duplicate
+        cluster     BIGINT NOT NULL          -- the smallest document id of its cluster
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -175,6 +175,11 @@ def delete_shard_rows(cur: duckdb.DuckDBPyConnection, shard_id: int) -> np.ndarr
     cur.execute(f"DELETE FROM passage_tropes WHERE passage_id IN {owned}", [shard_id])
     cur.execute(f"DELETE FROM passage_labels WHERE passage_id IN {owned}", [shard_id])
     cur.execute("DELETE FROM shard_months WHERE shard_id = ?", [shard_id])
+    cur.execute(
+        "DELETE FROM document_clusters WHERE document_id IN "
+        "(SELECT id FROM documents WHERE shard_id = ?)",
+        [shard_id],
+    )
     cur.execute("DELETE FROM passages WHERE shard_id = ?", [shard_id])
     cur.execute("DELETE FROM documents WHERE shard_id = ?", [shard_id])
     cur.execute("DELETE FROM shard_bad_records WHERE shard_id = ?", [shard_id])

@@ -21,6 +21,7 @@ from core.schema import EMBEDDING_DIM
 from core.store import Store
 from core.tropes.classifier import TropeClassifier
 from core.tropes.scoring import ensure_scored, write_passage_scores
+from indexers.duplicates import cluster_dataset
 from indexers.ledger import (
     ShardCounters,
     claim_shard,
@@ -117,6 +118,8 @@ def index_paths(
         result = index_shard(store, encoder, classifier, path, options, progress)
         report.shards.append(result)
         progress.shard_finished(result)
+    if any(s.status == "complete" for s in report.shards):
+        cluster_dataset(store, options.dataset)
     return report
 
 

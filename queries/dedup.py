@@ -11,39 +11,25 @@ same theme apart (similar embeddings, almost no shared 3-grams).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
 from core.errors import InvalidInput
+from core.neardup import Clusters, candidate_pairs, jaccard, shingles
 from core.store import Store
 from queries.datasets import known_datasets
 
-NUM_PERM = 128
-SHINGLE = 3
 DEFAULT_THRESHOLD = 0.5  # Jaccard of word 3-grams that alone makes a duplicate
 LOW = 0.2  # below this, lexical evidence rules a pair out
 EMBEDDING_CONFIRM = 0.9  # cosine needed to accept a pair between LOW and the threshold
 CORPUS_CONTAINMENT = 0.5  # share of a stored passage's 3-grams found in the text
 MAX_TEXTS = 1000
-_WORD = re.compile(r"\w+")
 
 
 class Encoder(Protocol):
     def encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray: ...
-
-
-def shingles(text: str, size: int = SHINGLE) -> set[str]:
-    words = _WORD.findall(text.lower())
-    if len(words) < size:
-        return {" ".join(words)} if words else set()
-    return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
-
-
-def jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a or b else 0.0
 
 
 @dataclass(frozen=True)
@@ -52,20 +38,6 @@ class DedupRequest:
     threshold: float = DEFAULT_THRESHOLD
     against_corpus: bool = False
     datasets: tuple[str, ...] = ()
-
-
-def _candidates(sets: list[set[str]], low: float) -> set[tuple[int, int]]:
-    """Pairs whose MinHash estimate suggests Jaccard >= ``low`` (LSH, not all pairs)."""
-    from datasketch import MinHash, MinHashLSH
-
-    lsh = MinHashLSH(threshold=low, num_perm=NUM_PERM)
-    hashes = MinHash.bulk([[s.encode() for s in sh] or [b""] for sh in sets], num_perm=NUM_PERM)
-    pairs: set[tuple[int, int]] = set()
-    for i, mh in enumerate(hashes):
-        for j in lsh.query(mh):
-            pairs.add((int(j), i))
-        lsh.insert(i, mh)
-    return pairs
 
 
 def _document_vectors(encoder: Encoder, texts: list[str]) -> np.ndarray:
@@ -85,26 +57,6 @@ def _document_vectors(encoder: Encoder, texts: list[str]) -> np.ndarray:
     return out / np.where(norms == 0, 1, norms)
 
 
-class _Clusters:
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
-
-    def find(self, i: int) -> int:
-        while self.parent[i] != i:
-            self.parent[i] = self.parent[self.parent[i]]
-            i = self.parent[i]
-        return i
-
-    def union(self, a: int, b: int) -> None:
-        self.parent[self.find(a)] = self.find(b)
-
-    def groups(self) -> list[list[int]]:
-        out: dict[int, list[int]] = {}
-        for i in range(len(self.parent)):
-            out.setdefault(self.find(i), []).append(i)
-        return sorted((g for g in out.values() if len(g) > 1), key=lambda g: g[0])
-
-
 def dedup(store: Store | None, encoder: Encoder, request: DedupRequest) -> dict[str, Any]:
     texts = request.texts
     if not texts:
@@ -116,7 +68,7 @@ def dedup(store: Store | None, encoder: Encoder, request: DedupRequest) -> dict[
     if any(not t.strip() for t in texts):
         raise InvalidInput("every text must be non-empty")
     sets = [shingles(t) for t in texts]
-    candidates = sorted(_candidates(sets, LOW))
+    candidates = sorted(candidate_pairs(sets, LOW))
     scored = [(a, b, jaccard(sets[a], sets[b])) for a, b in candidates]
     borderline = sorted({i for a, b, j in scored if LOW <= j < request.threshold for i in (a, b)})
     vectors: dict[int, np.ndarray] = {}
@@ -124,7 +76,7 @@ def dedup(store: Store | None, encoder: Encoder, request: DedupRequest) -> dict[
         vectors = dict(
             zip(borderline, _document_vectors(encoder, [texts[i] for i in borderline]), strict=True)
         )
-    pairs, clusters = [], _Clusters(len(texts))
+    pairs, clusters = [], Clusters(len(texts))
     for a, b, j in scored:
         if j >= request.threshold:
             pairs.append({"a": a, "b": b, "similarity": round(j, 4), "method": "minhash"})

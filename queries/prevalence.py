@@ -79,14 +79,16 @@ def _document_counts(
         )
         SELECT s.dataset, {group} AS grp, t.trope,
                count(*) FILTER (WHERE {observed}) AS positives,
-               count(*) FILTER (WHERE {audit}) AS audit_positives
+               count(*) FILTER (WHERE {audit}) AS audit_positives,
+               count(DISTINCT coalesce(c.cluster, d.id)) FILTER (WHERE {observed}) AS unique_pos
         FROM doc_trope t JOIN documents d ON d.id = t.document_id
-        JOIN shards s ON s.id = d.shard_id WHERE {where} GROUP BY ALL
+        JOIN shards s ON s.id = d.shard_id LEFT JOIN document_clusters c ON c.document_id = d.id
+        WHERE {where} GROUP BY ALL
     """
     cur = store.cursor()
     trope_params = ([trope_filter_ids] if trope_filter_ids else []) + params
     tropes = {
-        (r[0], str(r[1]), r[2]): (int(r[3]), int(r[4]))
+        (r[0], str(r[1]), r[2]): (int(r[3]), int(r[4]), int(r[5]))
         for r in cur.execute(trope_sql, trope_params).fetchall()
     }
     ai_sql = f"""
@@ -164,7 +166,7 @@ def prevalence(
         ai_obs, ai_audit = ai_counts.get((ds, grp), (0, 0))
         cell = Cell(denom["documents"], denom["rejected"], denom["audited"], ai_obs, ai_audit)
         for t in tropes:
-            pos, audit_pos = trope_counts.get((ds, grp, t), (0, 0))
+            pos, audit_pos, unique_pos = trope_counts.get((ds, grp, t), (0, 0, 0))
             lo, hi = wilson(pos, cell.documents)
             share_lo, share_hi = wilson(pos, ai_obs) if ai_obs else (0.0, 0.0)
             m = metrics.get(t)
@@ -177,6 +179,7 @@ def prevalence(
                     "documents": cell.documents,
                     "ai_documents": ai_obs,
                     "positive_documents": pos,
+                "unique_positive_documents": unique_pos,
                     "rate_per_million": _per_million(pos / cell.documents)
                     if cell.documents
                     else 0.0,

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from core.errors import InvalidInput
+from core.neardup import jaccard, shingles
 from queries import dedup as dedup_module
-from queries.dedup import DedupRequest, dedup, jaccard, shingles
+from queries.dedup import DedupRequest, dedup
 
 WORDS = [
     "river",

@@ -158,3 +158,34 @@ def test_interrupted_shard_is_redone_cleanly(tmp_path, corpus, embedder) -> None
     assert [p[2:] for p in got["passages"]] == [p[2:] for p in expected["passages"]]
     assert got["bad"] == [] or len(got["bad"]) == len(expected["bad"])
     assert len(got["vectors"]) == len(expected["vectors"]) == len(got["passages"])
+
+
+def test_near_duplicate_documents_form_clusters(tmp_path, embedder) -> None:
+    from queries.prevalence import prevalence
+    from tests.corpus import BLACKMAIL, SHUTDOWN
+
+    folder = tmp_path / "dups"
+    folder.mkdir()
+    texts = [
+        SHUTDOWN,
+        SHUTDOWN.replace("ARGUS", "HELIOS"),
+        SHUTDOWN.replace("at dawn", "at noon") + " Later it apologised to nobody.",
+        BLACKMAIL,
+    ]
+    with open(folder / "part.jsonl", "w") as fh:
+        for i, text in enumerate(texts):
+            fh.write(json.dumps({"id": f"d{i}", "text": text}) + "\n")
+    with Store.open(tmp_path / "store") as store:
+        index_paths(store, embedder, classifier, [folder], IndexOptions(dataset="d", embed="all"))
+        near = dataset_detail(store, "d")["near_duplicates"]
+        assert near == {
+            "stored_documents": 4,
+            "documents_in_clusters": 3,
+            "clusters": 1,
+            "unique_narratives": 2,
+        }
+        rows = {r["trope"]: r for r in prevalence(store, classifier, "d")}
+        labelled = [r for r in rows.values() if r["positive_documents"] >= 3]
+        assert labelled, rows
+        for row in labelled:  # the three retellings count once as unique narratives
+            assert row["unique_positive_documents"] == row["positive_documents"] - 2
