@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from core.faults import crash_point
+
 log = logging.getLogger(__name__)
 
 
@@ -130,6 +132,7 @@ class VectorIndex:
             self.dirty = False
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        crash_point("faiss_save")
         os.replace(tmp, self.path)
         meta = {"kind": self.kind, "dim": self.dim, "vectors": count, "metric": "inner_product"}
         meta_tmp = self.path.with_suffix(".meta.json.tmp")

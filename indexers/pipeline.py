@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from core.chunking import chunk_batch
 from core.errors import UnreadableShard
+from core.faults import crash_point
 from core.schema import EMBEDDING_DIM
 from core.store import Store
 from core.tropes.classifier import TropeClassifier
@@ -169,6 +170,7 @@ def _stream_shard(
     pending_passages = 0  # an estimate: one passage per ~800 characters, at least one
     since_report = 0
     for item in read_shard(path, options.fields):
+        crash_point("read")
         if not isinstance(item, Record):
             counters.bad[item.reason] += 1
             continue
@@ -212,6 +214,7 @@ def _commit(
     texts = [r.text[: options.max_text_chars] for r in pending.records]
     chunked = chunk_batch(texts, options.chunk_tokens, options.chunk_overlap)
     passages = [(doc_index, c) for doc_index, chunks in enumerate(chunked) for c in chunks]
+    crash_point("embed")
     vectors = encoder.encode([c.text for _, c in passages])
     with store.transaction() as cur:
         first_doc = store.next_id(cur, "documents")
@@ -251,6 +254,7 @@ def _commit(
         cur.unregister("batch_documents")
         cur.unregister("batch_passages")
         write_passage_scores(cur, classifier, passage_ids, vectors, [c.text for _, c in passages])
+        crash_point("commit")
     store.vectors.add(passage_ids, vectors)
     counters.stored_documents += len(pending)
     counters.passages += len(passages)
