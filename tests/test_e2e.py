@@ -18,26 +18,9 @@ def served(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
     expected = write_corpus(root / "corpus")
     store = root / "store"
-    first = cli(
-        "index",
-        str(root / "corpus"),
-        "--dataset",
-        "web",
-        "--dump",
-        "2025-10",
-        "--store",
-        str(store),
-    )
-    again = cli(
-        "index",
-        str(root / "corpus"),
-        "--dataset",
-        "web",
-        "--dump",
-        "2025-10",
-        "--store",
-        str(store),
-    )
+    args = ("index", str(root / "corpus"), "--dataset", "web", "--dump", "2025-10")
+    first = cli(*args, "--store", str(store))
+    again = cli(*args, "--store", str(store))
     server = Server(store)
     yield server, expected, first, again
     server.stop()
