@@ -92,7 +92,7 @@ def datasets(store: StoreOpt = None) -> None:
     from queries.datasets import list_datasets
 
     try:
-        with Store.open(_settings(store).store) as opened:
+        with Store.open_with(_settings(store)) as opened:
             rows = list_datasets(opened)
     except TropescopeError as exc:
         _fail(exc)
@@ -129,7 +129,7 @@ def search(
 
     settings = _settings(store)
     try:
-        with Store.open(settings.store) as opened:
+        with Store.open_with(settings) as opened:
             hits = run_search(opened, Embedder(settings.device), SearchQuery(text=text, k=k))
     except TropescopeError as exc:
         _fail(exc)
@@ -159,7 +159,7 @@ def prevalence(
         typer.secho("error: --format must be table, csv or json", err=True)
         raise typer.Exit(2)
     try:
-        with Store.open(_settings(store).store) as opened:
+        with Store.open_with(_settings(store)) as opened:
             classifier = with_custom(load_classifier(), opened.cursor())
             rows = compute(opened, classifier, dataset, trope, by)
     except TropescopeError as exc:
@@ -250,7 +250,7 @@ def add_trope(
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise InvalidInput(f"{file}: not a trope definition ({exc})") from exc
-        with Store.open(settings.store) as opened:
+        with Store.open_with(settings) as opened:
             classifier = with_custom(load_classifier(), opened.cursor())
             updated = add_custom_trope(opened, Embedder(settings.device), classifier, spec)
     except TropescopeError as exc:

@@ -69,7 +69,7 @@ def run_index(
         max_text_chars=settings.max_text_chars,
     )
     try:
-        store = Store.open(settings.store)
+        store = Store.open_with(settings)
     except StoreLocked:
         url = running_server(settings.store)
         if url is None:

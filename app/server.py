@@ -81,7 +81,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owns_store = store is None
-        app.state.store = store or Store.open(settings.store)
+        app.state.store = store or Store.open_with(settings)
         app.state.embedder = embedder or Embedder(settings.device, settings.batch_size)
         app.state.settings = settings
         app.state.limiter = anyio.CapacityLimiter(2)

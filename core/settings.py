@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(
         1_000_000, ge=1000, description="Documents longer than this are truncated for embedding."
     )
+    ann_threshold: int = Field(
+        200_000, ge=1, description="Vectors beyond which FAISS switches from exact to IVF search."
+    )
+    ann_nprobe: int = Field(32, ge=1, description="IVF lists searched per query (recall/speed).")
     ingest_roots: list[Path] = Field(
         default_factory=lambda: [Path(".")],
         description="Folders the job API may read from (JSON list in the environment).",

@@ -18,7 +18,8 @@ import numpy as np
 
 from core.errors import StoreError, StoreLocked
 from core.schema import EMBEDDING_DIM, migrate
-from core.vectors import Reconciliation, VectorIndex
+from core.settings import Settings
+from core.vectors import ANN_THRESHOLD, NPROBE, Reconciliation, VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,21 @@ class Store:
 
     # -- opening -----------------------------------------------------------------
     @classmethod
-    def open(cls, directory: Path, *, reconcile: bool = True) -> Store:
+    def open_with(cls, settings: Settings) -> Store:
+        """Open the store a Settings object names, with its index settings."""
+        return cls.open(
+            settings.store, ann_threshold=settings.ann_threshold, nprobe=settings.ann_nprobe
+        )
+
+    @classmethod
+    def open(
+        cls,
+        directory: Path,
+        *,
+        reconcile: bool = True,
+        ann_threshold: int = ANN_THRESHOLD,
+        nprobe: int = NPROBE,
+    ) -> Store:
         directory = Path(directory)
         try:
             directory.mkdir(parents=True, exist_ok=True)
@@ -59,7 +74,8 @@ class Store:
         except Exception:
             con.close()
             raise
-        store = cls(directory, con, VectorIndex(EMBEDDING_DIM, directory / FAISS_NAME))
+        vectors = VectorIndex(EMBEDDING_DIM, directory / FAISS_NAME, ann_threshold, nprobe)
+        store = cls(directory, con, vectors)
         store._discard_interrupted_shards()
         if reconcile:
             store.reconcile_vectors()

@@ -4,6 +4,13 @@ Passage vectors are L2-normalised, so inner product is cosine similarity.
 FAISS ids are the DuckDB passage ids. The index is derived data: it is saved
 atomically (write to a temporary file, fsync, rename) and reconciled with
 DuckDB whenever the store opens.
+
+Index type follows size: exact search (flat) below ``ann_threshold`` vectors; an
+inverted-file index (IVF-Flat, inner product, ``nprobe`` lists searched) from
+there on, trained on a sample of the stored vectors and retrained when the
+store has grown fourfold since. Both support adding and removing ids, which
+shard redos and reconciliation need; the bench measures IVF recall against
+exact search.
 """
 
 from __future__ import annotations
@@ -44,14 +51,23 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+ANN_THRESHOLD = 200_000
+NPROBE = 32
+
+
 class VectorIndex:
     """A FAISS index of passage vectors keyed by passage id."""
 
-    def __init__(self, dim: int, path: Path) -> None:
+    def __init__(
+        self, dim: int, path: Path, ann_threshold: int = ANN_THRESHOLD, nprobe: int = NPROBE
+    ) -> None:
         self.dim = dim
         self.path = path
+        self.ann_threshold = ann_threshold
+        self.nprobe = nprobe
         self._lock = threading.RLock()
         self._index = self._empty()
+        self._trained_on = 0
         self.dirty = False
 
     def _empty(self) -> Any:
@@ -60,7 +76,52 @@ class VectorIndex:
 
     @property
     def kind(self) -> str:
-        return "flat"
+        return "ivf" if self._ivf() is not None else "flat"
+
+    def _ivf(self) -> Any:
+        faiss = _faiss()
+        return self._index if isinstance(self._index, faiss.IndexIVF) else None
+
+    def _all(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of everything in the index."""
+        faiss = _faiss()
+        ids = self.ids()
+        if self._ivf() is None:
+            flat = faiss.downcast_index(self._index.index)
+            vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, self.dim))
+            return ids, np.asarray(vectors, dtype=np.float32)
+        vectors = (
+            np.vstack([self._index.reconstruct(int(i))[None, :] for i in ids])
+            if len(ids)
+            else np.zeros((0, self.dim), dtype=np.float32)
+        )
+        return ids, vectors.astype(np.float32)
+
+    def _build_ivf(self, ids: np.ndarray, vectors: np.ndarray) -> Any:
+        faiss = _faiss()
+        n = len(ids)
+        nlist = int(min(16_384, max(64, 4 * np.sqrt(n))))
+        index = faiss.index_factory(self.dim, f"IVF{nlist},Flat", faiss.METRIC_INNER_PRODUCT)
+        sample = np.random.default_rng(0).permutation(n)[: min(n, 64 * nlist)]
+        index.train(np.ascontiguousarray(vectors[sample]))
+        index.set_direct_map_type(faiss.DirectMap.Hashtable)
+        index.add_with_ids(np.ascontiguousarray(vectors), np.ascontiguousarray(ids))
+        index.nprobe = self.nprobe
+        log.info("built IVF index: %d vectors, %d lists", n, nlist)
+        return index
+
+    def maybe_change_type(self) -> bool:
+        """Switch flat -> IVF past the threshold (or retrain an IVF that grew 4x)."""
+        n = len(self)
+        grown = self._ivf() is not None and n >= 4 * max(self._trained_on, 1)
+        if n < self.ann_threshold or (self._ivf() is not None and not grown):
+            return False
+        with self._lock:
+            ids, vectors = self._all()
+            self._index = self._build_ivf(ids, vectors)
+            self._trained_on = n
+            self.dirty = True
+        return True
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
@@ -82,11 +143,26 @@ class VectorIndex:
             return False
         with self._lock:
             self._index = index
+            if self._ivf() is not None:
+                index.nprobe = self.nprobe
+                self._trained_on = int(index.ntotal)
         return True
 
     def ids(self) -> np.ndarray:
+        faiss = _faiss()
         with self._lock:
-            return _faiss().vector_to_array(self._index.id_map).astype(np.int64)
+            ivf = self._ivf()
+            if ivf is None:
+                return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+            lists = ivf.invlists
+            parts = [
+                faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
+                for i in range(ivf.nlist)
+                if lists.list_size(i)
+            ]
+            return (
+                np.sort(np.concatenate(parts)).astype(np.int64) if parts else np.zeros(0, np.int64)
+            )
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         if len(ids) == 0:
@@ -124,6 +200,7 @@ class VectorIndex:
     def save(self) -> None:
         """Write atomically: temporary file, fsync, rename, fsync the directory."""
         faiss = _faiss()
+        self.maybe_change_type()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(self.path.suffix + ".tmp")
         with self._lock:
@@ -134,7 +211,13 @@ class VectorIndex:
             os.fsync(fh.fileno())
         crash_point("faiss_save")
         os.replace(tmp, self.path)
-        meta = {"kind": self.kind, "dim": self.dim, "vectors": count, "metric": "inner_product"}
+        meta = {
+            "kind": self.kind,
+            "dim": self.dim,
+            "vectors": count,
+            "metric": "inner_product",
+            "nprobe": self.nprobe if self.kind == "ivf" else None,
+        }
         meta_tmp = self.path.with_suffix(".meta.json.tmp")
         meta_tmp.write_text(json.dumps(meta, indent=2))
         os.replace(meta_tmp, self.path.with_suffix(".meta.json"))

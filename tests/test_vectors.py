@@ -74,3 +74,32 @@ def test_store_from_a_newer_schema_is_refused_clearly(tmp_path) -> None:
         Store.open(tmp_path / "store")
     result = cli("datasets", "--store", str(tmp_path / "store"), check=False)
     assert result.returncode == 2 and "newer than this tropescope" in result.stderr
+
+
+def test_index_type_follows_size_and_keeps_ids_in_step(tmp_path) -> None:
+    """Past the threshold the index becomes IVF; adds, removes, lookups and reloads still
+    work by passage id. Synthetic clustered vectors: this is index logic, not the model."""
+    from core.vectors import VectorIndex
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(30, 384))
+    x = centres[rng.integers(0, 30, 4000)] + 0.3 * rng.normal(size=(4000, 384))
+    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    index = VectorIndex(384, tmp_path / "p.faiss", ann_threshold=2000, nprobe=16)
+    index.add(np.arange(1, 1001), x[:1000])
+    index.save()
+    assert index.kind == "flat"
+    index.add(np.arange(1001, 4001), x[1000:])
+    index.save()
+    assert index.kind == "ivf"
+    exact = x[:200] @ x.T
+    truth = np.argsort(-exact, axis=1)[:, :10] + 1
+    _, got = index.search(x[:200], 10)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(got, truth, strict=True)])
+    assert recall >= 0.9
+    assert index.remove(np.array([5, 6])) == 2 and len(index) == 3998
+    assert index.vector(5) is None and index.vector(7) is not None
+    assert sorted(index.ids().tolist()) == [i for i in range(1, 4001) if i not in (5, 6)]
+    index.save()
+    again = VectorIndex(384, tmp_path / "p.faiss", ann_threshold=2000, nprobe=16)
+    assert again.load() and again.kind == "ivf" and len(again) == 3998
