@@ -43,8 +43,13 @@ router = APIRouter(prefix="/v1")
 
 
 async def _in_thread(request: Request, fn: Any, *args: Any) -> Any:
-    """CPU work (embedding, FAISS) runs in a thread pool sized to the cores."""
+    """Model work (embedding, FAISS) runs in a thread pool sized to the cores."""
     return await anyio.to_thread.run_sync(fn, *args, limiter=request.app.state.limiter)
+
+
+async def _query(request: Request, fn: Any, *args: Any) -> Any:
+    """DuckDB statistics run in a pool of their own, so they never queue behind the model."""
+    return await anyio.to_thread.run_sync(fn, *args, limiter=request.app.state.query_limiter)
 
 
 @router.get("/health", response_model=Health, tags=["service"])
@@ -183,7 +188,7 @@ async def get_prevalence(
 ) -> dict[str, Any]:
     """Documents carrying each trope, per million, with Wilson intervals and corrections."""
     state = request.app.state
-    rows = await _in_thread(request, prevalence, state.store, state.classifier, dataset, trope, by)
+    rows = await _query(request, prevalence, state.store, state.classifier, dataset, trope, by)
     return {"rows": rows, **_meta(request)}
 
 
@@ -195,7 +200,7 @@ async def get_balance(
 ) -> dict[str, Any]:
     """Aligned:misaligned document ratio, and aligned documents needed to reach ``target``."""
     state = request.app.state
-    rows = await _in_thread(request, balance, state.store, state.classifier, dataset, target)
+    rows = await _query(request, balance, state.store, state.classifier, dataset, target)
     return {"rows": rows, **_meta(request)}
 
 
@@ -203,7 +208,7 @@ async def get_balance(
 async def get_compare(request: Request, a: str, b: str, trope: str | None = None) -> dict[str, Any]:
     """Difference in trope prevalence between two datasets or dumps ('dataset:dump')."""
     state = request.app.state
-    rows = await _in_thread(request, compare, state.store, state.classifier, a, b, trope)
+    rows = await _query(request, compare, state.store, state.classifier, a, b, trope)
     return {"rows": rows, **_meta(request)}
 
 

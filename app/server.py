@@ -84,7 +84,8 @@ def create_app(
         app.state.store = store or Store.open_with(settings)
         app.state.embedder = embedder or Embedder(settings.device, settings.batch_size)
         app.state.settings = settings
-        app.state.limiter = anyio.CapacityLimiter(2)
+        app.state.limiter = anyio.CapacityLimiter(2)  # model work: one thread per core
+        app.state.query_limiter = anyio.CapacityLimiter(4)
         app.state.classifier = with_custom(load_classifier(), app.state.store.cursor())
         ensure_scored(app.state.store, app.state.classifier)
         app.state.jobs = JobWorker(

@@ -237,6 +237,69 @@ def bench_memory(quick: bool) -> list[dict]:
     return rows
 
 
+def bench_load(quick: bool) -> list[dict]:
+    """Search, classify and prevalence at concurrency 32 while a job indexes (real server)."""
+    import urllib.error
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bench.corpus import ai_documents
+    from bench.stores import timed_server
+
+    seconds = 10 if quick else 60
+    root = DATA / "load"
+    subprocess.run(["rm", "-rf", str(root)], check=True)
+    (root / "incoming").mkdir(parents=True)
+    sample = ROOT / "data" / "sample" / "fiction"
+    subprocess.run([sys.executable, "-m", "app.cli", "index", str(sample), "--dataset", "fiction",
+                    "--embed", "all", "--store", str(root / "store")], check=True,
+                   capture_output=True, cwd=ROOT)  # fmt: skip
+    docs = ai_documents(150)
+    (root / "incoming" / "new.jsonl").write_text(
+        "".join(json.dumps({"id": f"n{i}", "text": t}) + "\n" for i, t in enumerate(docs))
+    )
+    os.environ["TROPESCOPE_INGEST_ROOTS"] = json.dumps([str(root)])
+    requests = [
+        ("search", "POST", "/v1/search", {"text": "an AI that will not be switched off", "k": 10}),
+        ("classify", "POST", "/v1/classify", {"texts": ["The robot refused to open the door."]}),
+        ("prevalence", "GET", "/v1/prevalence?dataset=fiction", None),
+    ]
+    results: dict[str, list[float]] = {name: [] for name, *_ in requests}
+    errors: dict[str, int] = {name: 0 for name, *_ in requests}
+    with timed_server(root / "store") as call:
+        call("POST", "/v1/jobs", {"paths": [str(root / "incoming")], "dataset": "incoming",
+                                  "embed": "all"})  # fmt: skip
+        deadline = time.monotonic() + seconds
+
+        def worker(n: int) -> None:
+            i = n
+            while time.monotonic() < deadline:
+                name, method, path, body = requests[i % len(requests)]
+                i += 1
+                try:
+                    results[name].append(call(method, path, body))
+                except (urllib.error.URLError, OSError):
+                    errors[name] += 1
+
+        with ThreadPoolExecutor(32) as pool:
+            list(pool.map(worker, range(32)))
+    rows = []
+    for name, times in results.items():
+        rows.append(
+            {
+                "bench": "load",
+                "what": f"{name}, concurrency 32 for {seconds} s while a job indexes",
+                "tropescope": f"{len(times)} ok, {errors[name]} errors, p50 "
+                f"{np.percentile(times, 50) * 1e3:.0f} ms, p99 {np.percentile(times, 99) * 1e3:.0f} ms"
+                if times
+                else f"0 ok, {errors[name]} errors",
+                "baseline": "-",
+                "ratio": None,
+                "goal": "no errors",
+            }
+        )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -249,6 +312,7 @@ def main() -> None:
         "search": bench_search,
         "prevalence": bench_prevalence,
         "memory": bench_memory,
+        "load": bench_load,
     }
     rows = []
     for name, fn in sections.items():
