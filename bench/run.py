@@ -211,12 +211,14 @@ def bench_memory(quick: bool) -> list[dict]:
             "--audit-rate",
             "0",
         ]
+        # VmHWM is this process's own peak (ru_maxrss would carry the parent's over exec).
         child = (
-            "import resource, sys\n"
+            "import sys\n"
             f"sys.argv = {argv!r}\n"
             "from app.cli import cli\n"
             "try:\n    cli()\nexcept SystemExit:\n    pass\n"
-            "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+            "print('PEAK_KB', hwm.split()[1])\n"
         )
         start = time.perf_counter()
         done = subprocess.run(
