@@ -106,11 +106,20 @@ class Store:
             cur.execute("BEGIN TRANSACTION")
             try:
                 yield cur
+            except duckdb.IOException as exc:  # disk full, store directory not writable
+                _rollback(cur)
+                raise StoreError(f"cannot write to the store {self.directory}: {exc}") from exc
             except BaseException:
-                cur.execute("ROLLBACK")
+                _rollback(cur)
                 raise
             else:
-                cur.execute("COMMIT")
+                try:
+                    cur.execute("COMMIT")
+                except duckdb.Error as exc:
+                    _rollback(cur)
+                    raise StoreError(
+                        f"cannot commit to the store {self.directory}: {exc}"
+                    ) from exc
             finally:
                 cur.close()
 
@@ -179,6 +188,11 @@ class Store:
         rows = cur.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchall()
         row = rows[0] if rows else None
         return int(row[0]) if row else 1
+
+
+def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
+    with contextlib.suppress(duckdb.Error):  # a failed commit already ended the transaction
+        cur.execute("ROLLBACK")
 
 
 def delete_shard_rows(cur: duckdb.DuckDBPyConnection, shard_id: int) -> np.ndarray:

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from core.errors import StoreError
 from core.faults import crash_point
 
 log = logging.getLogger(__name__)
@@ -203,14 +204,18 @@ class VectorIndex:
         self.maybe_change_type()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(self.path.suffix + ".tmp")
-        with self._lock:
-            faiss.write_index(self._index, str(tmp))
-            count = int(self._index.ntotal)
-            self.dirty = False
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        crash_point("faiss_save")
-        os.replace(tmp, self.path)
+        try:
+            with self._lock:
+                faiss.write_index(self._index, str(tmp))
+                count = int(self._index.ntotal)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            crash_point("faiss_save")
+            os.replace(tmp, self.path)
+        except (OSError, RuntimeError) as exc:  # disk full, directory not writable
+            tmp.unlink(missing_ok=True)
+            raise StoreError(f"cannot save the FAISS index {self.path}: {exc}") from exc
+        self.dirty = False
         meta = {
             "kind": self.kind,
             "dim": self.dim,
