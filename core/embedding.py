@@ -55,6 +55,7 @@ class Embedder:
         self.batch_size = batch_size
         self._model: Any = None
         self._lock = threading.Lock()
+        self._encode_lock = threading.Lock()
         self.device = "unloaded"
 
     def _load(self) -> Any:
@@ -78,14 +79,29 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._load()
-        vectors = model.encode(
+        size = batch_size or self.batch_size
+        # Sorted by length (as sentence-transformers does) and encoded a few batches at a time:
+        # one forward pass at a time, because the fast tokenizer inside sentence-transformers
+        # is not safe to call from several threads ("Already borrowed") and torch already uses
+        # every core for one batch; small slices let a search slip in between the slices of a
+        # large indexing batch.
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        step = size * 2
+        for start in range(0, len(texts), step):
+            rows = order[start : start + step]
+            with self._encode_lock:
+                out[rows] = self._encode(model, [texts[i] for i in rows], size)
+        return out
+
+    def _encode(self, model: Any, texts: list[str], batch_size: int | None) -> Any:
+        return model.encode(
             texts,
             batch_size=batch_size or self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
         )
-        return np.asarray(vectors, dtype=np.float32)
 
 
 class CachedEncoder:
