@@ -130,7 +130,7 @@ def search(
     settings = _settings(store)
     try:
         with Store.open_with(settings) as opened:
-            hits = run_search(opened, Embedder(settings.device), SearchQuery(text=text, k=k))
+            hits = run_search(opened, Embedder.from_settings(settings), SearchQuery(text=text, k=k))
     except TropescopeError as exc:
         _fail(exc)
     for h in hits:
@@ -252,7 +252,7 @@ def add_trope(
             raise InvalidInput(f"{file}: not a trope definition ({exc})") from exc
         with Store.open_with(settings) as opened:
             classifier = with_custom(load_classifier(), opened.cursor())
-            updated = add_custom_trope(opened, Embedder(settings.device), classifier, spec)
+            updated = add_custom_trope(opened, Embedder.from_settings(settings), classifier, spec)
     except TropescopeError as exc:
         _fail(exc)
     typer.echo(f"added {spec.id}; taxonomy version {updated.version}")
@@ -309,7 +309,7 @@ def evaluate(
     from core.tropes.classifier import load_classifier
     from queries.evaluation import evaluate as run_eval
 
-    embedder = Embedder(_settings().device)
+    embedder = Embedder.from_settings(_settings())
     classifier = load_classifier()
     for file in files:
         try:

@@ -76,7 +76,7 @@ def run_index(
             raise
         console.print(f"the store is held by the server at {url}: submitting a job to it")
         return submit_to_server(url, settings, paths, dataset, dump, options, console)
-    embedder = Embedder(settings.device, settings.batch_size)
+    embedder = Embedder.from_settings(settings)
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),

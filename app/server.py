@@ -82,7 +82,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owns_store = store is None
         app.state.store = store or Store.open_with(settings)
-        app.state.embedder = embedder or Embedder(settings.device, settings.batch_size)
+        app.state.embedder = embedder or Embedder.from_settings(settings)
         app.state.settings = settings
         app.state.limiter = anyio.CapacityLimiter(2)  # model work: one thread per core
         app.state.query_limiter = anyio.CapacityLimiter(4)

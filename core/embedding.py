@@ -50,7 +50,10 @@ class Embedder:
     dim = 384
     name = MODEL_NAME
 
-    def __init__(self, device: str = "auto", batch_size: int = 32) -> None:
+    def __init__(self, device: str = "auto", batch_size: int = 32, backend: str = "torch") -> None:
+        if backend not in ("torch", "onnx"):
+            raise ValueError(f"unknown embedding backend {backend!r} (torch or onnx)")
+        self.backend = backend
         self._requested_device = device
         self.batch_size = batch_size
         self._model: Any = None
@@ -58,8 +61,17 @@ class Embedder:
         self._encode_lock = threading.Lock()
         self.device = "unloaded"
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> Embedder:
+        return cls(settings.device, settings.batch_size, settings.embed_backend)
+
     def _load(self) -> Any:
         with self._lock:
+            if self._model is None and self.backend == "onnx":
+                from core.onnx_backend import OnnxEncoder
+
+                self._model = OnnxEncoder()
+                self.device = "cpu (onnxruntime)"
             if self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -95,6 +107,8 @@ class Embedder:
         return out
 
     def _encode(self, model: Any, texts: list[str], batch_size: int | None) -> Any:
+        if self.backend == "onnx":
+            return model.encode_batch(texts)
         return model.encode(
             texts,
             batch_size=batch_size or self.batch_size,

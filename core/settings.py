@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     port: int = Field(8000, description="Port the HTTP service listens on.")
     device: str = Field("auto", description="Embedding device: auto, cpu or cuda.")
     batch_size: int = Field(32, ge=1, description="Passages per model forward pass.")
+    embed_backend: Literal["torch", "onnx"] = Field(
+        "torch", description="torch (sentence-transformers) or onnx (onnxruntime, CPU)."
+    )
     chunk_tokens: int = Field(200, ge=16, le=254, description="Word-piece tokens per passage.")
     chunk_overlap: int = Field(32, ge=0, description="Tokens shared by consecutive passages.")
     audit_rate: float = Field(

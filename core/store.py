@@ -117,9 +117,7 @@ class Store:
                     cur.execute("COMMIT")
                 except duckdb.Error as exc:
                     _rollback(cur)
-                    raise StoreError(
-                        f"cannot commit to the store {self.directory}: {exc}"
-                    ) from exc
+                    raise StoreError(f"cannot commit to the store {self.directory}: {exc}") from exc
             finally:
                 cur.close()
 

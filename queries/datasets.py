@@ -61,12 +61,16 @@ def dataset_detail(store: Store, name: str) -> dict[str, Any]:
         "GROUP BY b.reason ORDER BY count DESC, b.reason",
         [name],
     )
-    dup = store.cursor().execute(
-        "SELECT count(*), count(DISTINCT c.cluster) FROM document_clusters c "
-        "JOIN documents d ON d.id = c.document_id JOIN shards s ON s.id = d.shard_id "
-        "WHERE s.dataset = ? AND s.status = 'complete'",
-        [name],
-    ).fetchall()[0]
+    dup = (
+        store.cursor()
+        .execute(
+            "SELECT count(*), count(DISTINCT c.cluster) FROM document_clusters c "
+            "JOIN documents d ON d.id = c.document_id JOIN shards s ON s.id = d.shard_id "
+            "WHERE s.dataset = ? AND s.status = 'complete'",
+            [name],
+        )
+        .fetchall()[0]
+    )
     stored = sum(int(s["stored_documents"]) for s in shards if s["status"] == "complete")
     return {
         **_ints(totals[0]),

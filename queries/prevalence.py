@@ -179,7 +179,7 @@ def prevalence(
                     "documents": cell.documents,
                     "ai_documents": ai_obs,
                     "positive_documents": pos,
-                "unique_positive_documents": unique_pos,
+                    "unique_positive_documents": unique_pos,
                     "rate_per_million": _per_million(pos / cell.documents)
                     if cell.documents
                     else 0.0,

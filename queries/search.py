@@ -51,10 +51,14 @@ def _id_list(ids: list[int]) -> str:
 def _labelled_tropes(store: Store, ids: list[int]) -> dict[int, list[str]]:
     if not ids:
         return {}
-    rows = store.cursor().execute(
-        f"SELECT passage_id, list(trope ORDER BY score DESC) FROM passage_tropes "
-        f"WHERE label AND passage_id IN ({_id_list(ids)}) GROUP BY 1"
-    ).fetchall()
+    rows = (
+        store.cursor()
+        .execute(
+            f"SELECT passage_id, list(trope ORDER BY score DESC) FROM passage_tropes "
+            f"WHERE label AND passage_id IN ({_id_list(ids)}) GROUP BY 1"
+        )
+        .fetchall()
+    )
     return {int(r[0]): list(r[1]) for r in rows}
 
 
