@@ -78,7 +78,7 @@ def test_oversized_and_malformed_bodies(served) -> None:
     server, *_ = served
     big = httpx.post(
         server.url + "/v1/search",
-        content=b"x" * 3_000_000,
+        content=b"x" * 10_000_000,
         headers={"content-type": "application/json"},
     )
     assert big.status_code == 413 and big.json()["error"]["code"] == "payload_too_large"
