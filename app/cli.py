@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from core.errors import TropescopeError
+from core.errors import InvalidInput, TropescopeError
 from core.settings import Settings
 
 cli = typer.Typer(
@@ -52,14 +52,26 @@ def index(
     audit_rate: Annotated[
         float | None, typer.Option(help="Share of rejected documents to audit.")
     ] = None,
+    executor: Annotated[str, typer.Option(help="local, or ray (a Ray Data pipeline).")] = "local",
+    ray_address: Annotated[
+        str | None, typer.Option(help="Ray cluster address (default: start a local instance).")
+    ] = None,
 ) -> None:
     """Index corpus shards (JSONL, .jsonl.gz, .jsonl.zst, Parquet, folders of .txt)."""
     from app.indexing import run_index
 
     settings = _settings(store, embed=embed, audit_rate=audit_rate)
     try:
+        if executor not in ("local", "ray"):
+            raise InvalidInput("--executor must be local or ray")
         code = run_index(
-            settings, paths, dataset, dump, (text_field, id_field, url_field, date_field)
+            settings,
+            paths,
+            dataset,
+            dump,
+            (text_field, id_field, url_field, date_field),
+            executor=executor,
+            ray_address=ray_address,
         )
     except TropescopeError as exc:
         _fail(exc)

@@ -54,6 +54,8 @@ def run_index(
     dataset: str,
     dump: str,
     field_names: tuple[str, str, str, str],
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> int:
     """Index into the store; return the exit code (1 if any shard failed)."""
     console = Console(stderr=True)
@@ -88,7 +90,21 @@ def run_index(
     with store:
         classifier = with_custom(load_classifier(), store.cursor())
         with Progress(*columns, console=console, transient=False) as bar:
-            report = index_paths(store, embedder, classifier, paths, options, RichProgress(bar))
+            if executor == "ray":
+                from indexers.distributed import index_paths_ray
+
+                report = index_paths_ray(
+                    store,
+                    classifier,
+                    paths,
+                    options,
+                    settings.device,
+                    settings.batch_size,
+                    ray_address,
+                    RichProgress(bar),
+                )
+            else:
+                report = index_paths(store, embedder, classifier, paths, options, RichProgress(bar))
     _summary(console, report, dataset, dump)
     return 1 if report.failed else 0
 

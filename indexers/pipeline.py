@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 import pyarrow as pa
 
-from core.chunking import chunk_batch
+from core.chunking import Chunk, chunk_batch
 from core.errors import UnreadableShard
 from core.faults import crash_point
 from core.schema import EMBEDDING_DIM
@@ -216,20 +216,37 @@ def _commit(
     passages = [(doc_index, c) for doc_index, chunks in enumerate(chunked) for c in chunks]
     crash_point("embed")
     vectors = encoder.encode([c.text for _, c in passages])
+    return write_batch(
+        store, classifier, shard_id, pending.records, pending.flags, passages, vectors, counters
+    )
+
+
+def write_batch(
+    store: Store,
+    classifier: TropeClassifier,
+    shard_id: int,
+    records: list[Record],
+    flags: list[tuple[bool, bool]],
+    passages: list[tuple[int, Chunk]],
+    vectors: np.ndarray,
+    counters: ShardCounters,
+) -> int:
+    """Store documents, their passages, vectors and trope scores in one transaction (the single
+    writer's bulk load, shared by the local and the Ray executor); return passages stored."""
     with store.transaction() as cur:
         first_doc = store.next_id(cur, "documents")
         first_passage = store.next_id(cur, "passages")
         documents = pa.table(
             {
-                "id": pa.array(range(first_doc, first_doc + len(pending)), pa.int64()),
-                "shard_id": pa.array([shard_id] * len(pending), pa.int64()),
-                "ordinal": pa.array([r.ordinal for r in pending.records], pa.int64()),
-                "source_id": pa.array([r.source_id for r in pending.records], pa.string()),
-                "url": pa.array([r.url for r in pending.records], pa.string()),
-                "date": pa.array([r.date for r in pending.records], pa.string()),
-                "characters": pa.array([len(r.text) for r in pending.records], pa.int64()),
-                "candidate": pa.array([f[0] for f in pending.flags], pa.bool_()),
-                "audit": pa.array([f[1] for f in pending.flags], pa.bool_()),
+                "id": pa.array(range(first_doc, first_doc + len(records)), pa.int64()),
+                "shard_id": pa.array([shard_id] * len(records), pa.int64()),
+                "ordinal": pa.array([r.ordinal for r in records], pa.int64()),
+                "source_id": pa.array([r.source_id for r in records], pa.string()),
+                "url": pa.array([r.url for r in records], pa.string()),
+                "date": pa.array([r.date for r in records], pa.string()),
+                "characters": pa.array([len(r.text) for r in records], pa.int64()),
+                "candidate": pa.array([f[0] for f in flags], pa.bool_()),
+                "audit": pa.array([f[1] for f in flags], pa.bool_()),
             }
         )
         passage_ids = np.arange(first_passage, first_passage + len(passages), dtype=np.int64)
@@ -256,6 +273,6 @@ def _commit(
         write_passage_scores(cur, classifier, passage_ids, vectors, [c.text for _, c in passages])
         crash_point("commit")
     store.vectors.add(passage_ids, vectors)
-    counters.stored_documents += len(pending)
+    counters.stored_documents += len(records)
     counters.passages += len(passages)
     return len(passages)
