@@ -32,9 +32,16 @@ from indexers.ledger import (
     fingerprint_for,
     stat_identity,
 )
-from indexers.pipeline import IndexOptions, IndexReport, Progress, ShardResult, _Silent, write_batch
-from indexers.prefilter import in_audit_sample, is_ai_candidate
-from indexers.readers import Record, discover_shards, read_shard, shard_format
+from indexers.pipeline import (
+    IndexOptions,
+    IndexReport,
+    Progress,
+    ShardResult,
+    SilentProgress,
+    select_documents,
+    write_batch,
+)
+from indexers.readers import Record, discover_shards, shard_format
 
 
 def _select(row: dict[str, Any], options: IndexOptions) -> list[dict[str, Any]]:
@@ -43,23 +50,8 @@ def _select(row: dict[str, Any], options: IndexOptions) -> list[dict[str, Any]]:
     path = Path(row["path"])
     counters = ShardCounters()
     out: list[dict[str, Any]] = []
-    selected: list[tuple[Record, bool, bool]] = []
     try:
-        for item in read_shard(path, options.fields):
-            if not isinstance(item, Record):
-                counters.bad[item.reason] += 1
-                continue
-            counters.documents += 1
-            counters.characters += len(item.text)
-            candidate = is_ai_candidate(item.text)
-            audit = not candidate and in_audit_sample(
-                options.dataset, item.source_id, item.ordinal, options.audit_rate
-            )
-            counters.candidates += candidate
-            counters.audited += audit
-            counters.count_month(item.date, candidate, audit)
-            if candidate or audit or options.embed == "all":
-                selected.append((item, candidate, audit))
+        selected = list(select_documents(path, options, counters))
     except UnreadableShard as exc:
         return [{"path": str(path), "kind": "failed", "payload": exc.message, "text": ""}]
     texts = [r.text[: options.max_text_chars] for r, _, _ in selected]
@@ -112,7 +104,7 @@ def index_paths_ray(
 ) -> IndexReport:
     import ray
 
-    progress = progress or _Silent()
+    progress = progress or SilentProgress()
     ensure_scored(store, classifier)
     report = IndexReport()
     todo: dict[str, tuple[Any, str]] = {}

@@ -8,6 +8,7 @@ One shard at a time. Passages are committed in batches of about
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -80,7 +81,7 @@ class Progress(Protocol):
     def shard_finished(self, result: ShardResult) -> None: ...
 
 
-class _Silent:
+class SilentProgress:
     def shard_started(self, path: str, index: int, total: int) -> None: ...
     def advanced(self, documents: int, passages: int) -> None: ...
     def shard_finished(self, result: ShardResult) -> None: ...
@@ -110,7 +111,7 @@ def index_paths(
     New passages are scored with ``classifier``; if the store was scored with
     another taxonomy version, it is re-scored first.
     """
-    progress = progress or _Silent()
+    progress = progress or SilentProgress()
     ensure_scored(store, classifier)
     report = IndexReport()
     shards = discover_shards(paths)
@@ -156,6 +157,34 @@ def index_shard(
     return ShardResult(str(path), "complete", counters)
 
 
+def select_documents(
+    path: Path,
+    options: IndexOptions,
+    counters: ShardCounters,
+    tick: Callable[[int], None] | None = None,
+) -> Iterator[tuple[Record, bool, bool]]:
+    """Read a shard, count every record, and yield the documents to embed with their
+    (candidate, audit) flags. ``tick(n)`` is called every 10,000 documents read."""
+    for item in read_shard(path, options.fields):
+        crash_point("read")
+        if not isinstance(item, Record):
+            counters.bad[item.reason] += 1
+            continue
+        counters.documents += 1
+        counters.characters += len(item.text)
+        candidate = is_ai_candidate(item.text)
+        audit = not candidate and in_audit_sample(
+            options.dataset, item.source_id, item.ordinal, options.audit_rate
+        )
+        counters.candidates += candidate
+        counters.audited += audit
+        counters.count_month(item.date, candidate, audit)
+        if tick is not None and counters.documents % 10_000 == 0:
+            tick(counters.documents)
+        if candidate or audit or options.embed == "all":
+            yield item, candidate, audit
+
+
 def _stream_shard(
     store: Store,
     encoder: Encoder,
@@ -168,35 +197,21 @@ def _stream_shard(
 ) -> None:
     pending = _Pending()
     pending_passages = 0  # an estimate: one passage per ~800 characters, at least one
-    since_report = 0
-    for item in read_shard(path, options.fields):
-        crash_point("read")
-        if not isinstance(item, Record):
-            counters.bad[item.reason] += 1
-            continue
-        counters.documents += 1
-        counters.characters += len(item.text)
-        since_report += 1
-        candidate = is_ai_candidate(item.text)
-        audit = not candidate and in_audit_sample(
-            options.dataset, item.source_id, item.ordinal, options.audit_rate
-        )
-        counters.candidates += candidate
-        counters.audited += audit
-        counters.count_month(item.date, candidate, audit)
-        if candidate or audit or options.embed == "all":
-            pending.records.append(item)
-            pending.flags.append((candidate, audit))
-            pending_passages += 1 + min(len(item.text), options.max_text_chars) // 800
+    reported = 0
+
+    def report(added: int) -> None:
+        nonlocal reported
+        progress.advanced(counters.documents - reported, added)
+        reported = counters.documents
+
+    for item, candidate, audit in select_documents(path, options, counters, lambda n: report(0)):
+        pending.records.append(item)
+        pending.flags.append((candidate, audit))
+        pending_passages += 1 + min(len(item.text), options.max_text_chars) // 800
         if pending_passages >= options.commit_passages:
-            added = _commit(store, encoder, classifier, shard_id, pending, options, counters)
-            progress.advanced(since_report, added)
-            pending, pending_passages, since_report = _Pending(), 0, 0
-        elif since_report >= 10_000:
-            progress.advanced(since_report, 0)
-            since_report = 0
-    added = _commit(store, encoder, classifier, shard_id, pending, options, counters)
-    progress.advanced(since_report, added)
+            report(_commit(store, encoder, classifier, shard_id, pending, options, counters))
+            pending, pending_passages = _Pending(), 0
+    report(_commit(store, encoder, classifier, shard_id, pending, options, counters))
 
 
 def _commit(
