@@ -234,8 +234,16 @@ class TropeClassifier:
         return Scores(ai=ai.astype(np.float32), tropes=tropes.astype(np.float32), groups=groups)
 
     def labels(self, scores: Scores) -> np.ndarray:
-        """(n, T) booleans: the trope is present."""
-        return scores.tropes >= self.thresholds[None, :]
+        """(n, T) booleans: the trope is present. A trope whose polarity disagrees with the
+        passage's strongest polarity group is not labelled (an aligned passage that mentions
+        the temptation it resists does not carry the misaligned trope)."""
+        above = scores.tropes >= self.thresholds[None, :]
+        strongest = np.argmax(scores.groups, axis=1)
+        polarity = np.array([GROUPS.index(self.polarity_of(t)) for t in self.trope_ids])
+        agrees = (polarity[None, :] == strongest[:, None]) | (
+            strongest[:, None] == GROUPS.index(NONE)
+        )
+        return above & agrees
 
     def ai_related(self, scores: Scores) -> np.ndarray:
         return scores.ai >= self.weights.ai_threshold

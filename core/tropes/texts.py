@@ -49,7 +49,7 @@ def aggregate(classifier: TropeClassifier, scores: Scores) -> TextResult:
     """Combine the scores of one text's passages."""
     ai_score = float(scores.ai.max())
     trope_scores = scores.tropes.max(axis=0)
-    labels = trope_scores >= classifier.thresholds
+    labels: np.ndarray = np.asarray(classifier.labels(scores).any(axis=0))
     related = ai_score >= classifier.weights.ai_threshold
     per_passage = classifier.polarity(scores)
     strength = [
