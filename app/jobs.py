@@ -130,26 +130,26 @@ class JobWorker:
         self.queue.put(job_id)
         return self.get(job_id)
 
-    def get(self, job_id: str) -> dict:
+    def _select(self, where: str, params: list[Any]) -> list[dict]:
         rows = (
             self.store.cursor()
-            .execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE id = ?", [job_id])
+            .execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs {where}", params)
             .fetchall()
         )
-        if not rows:
+        jobs = [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
+        for job in jobs:
+            for key in ("created_at", "started_at", "finished_at"):
+                job[key] = None if job[key] is None else job[key].isoformat()
+        return jobs
+
+    def get(self, job_id: str) -> dict:
+        jobs = self._select("WHERE id = ?", [job_id])
+        if not jobs:
             raise NotFound(f"no job {job_id}", {"id": job_id})
-        job = dict(zip(_COLUMNS, rows[0], strict=True))
-        for key in ("created_at", "started_at", "finished_at"):
-            job[key] = None if job[key] is None else job[key].isoformat()
-        return job
+        return jobs[0]
 
     def list(self) -> list[dict]:
-        ids = (
-            self.store.cursor()
-            .execute("SELECT id FROM jobs ORDER BY created_at DESC LIMIT 100")
-            .fetchall()
-        )
-        return [self.get(r[0]) for r in ids]
+        return self._select("ORDER BY created_at DESC LIMIT 100", [])
 
     def counts(self) -> dict[str, int]:
         rows = self.store.cursor().execute("SELECT status, count(*) FROM jobs GROUP BY 1")

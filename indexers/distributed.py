@@ -23,7 +23,6 @@ from core.errors import UnreadableShard
 from core.store import Store
 from core.tropes.classifier import TropeClassifier
 from core.tropes.scoring import ensure_scored
-from indexers.duplicates import cluster_dataset
 from indexers.ledger import (
     ShardCounters,
     claim_shard,
@@ -38,6 +37,7 @@ from indexers.pipeline import (
     Progress,
     ShardResult,
     SilentProgress,
+    finish_run,
     select_documents,
     write_batch,
 )
@@ -146,9 +146,7 @@ def index_paths_ray(
             report.shards.append(result)
             progress.advanced(result.counters.documents, result.counters.passages)
             progress.shard_finished(result)
-    if any(s.status == "complete" for s in report.shards):
-        cluster_dataset(store, options.dataset)
-    return report
+    return finish_run(store, options, report)
 
 
 def _load_shard(

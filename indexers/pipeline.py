@@ -120,6 +120,11 @@ def index_paths(
         result = index_shard(store, encoder, classifier, path, options, progress)
         report.shards.append(result)
         progress.shard_finished(result)
+    return finish_run(store, options, report)
+
+
+def finish_run(store: Store, options: IndexOptions, report: IndexReport) -> IndexReport:
+    """After a run that changed shards, recompute the dataset's near-duplicate clusters."""
     if any(s.status == "complete" for s in report.shards):
         cluster_dataset(store, options.dataset)
     return report

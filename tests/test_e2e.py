@@ -147,12 +147,13 @@ def test_search_filters_and_passage_detail(served) -> None:
         server.url + "/v1/search", json={"text": text, "k": 5, "polarity": "misaligned"}
     ).json()["results"]
     assert hits and all(h["polarity"] == "misaligned" for h in hits)
-    trope = hits[0]["tropes"][0] if hits[0]["tropes"] else None
-    if trope:
-        same = httpx.post(
-            server.url + "/v1/search", json={"text": text, "k": 5, "tropes": [trope]}
-        ).json()["results"]
-        assert same and all(trope in h["tropes"] for h in same)
+    labelled = [h for h in hits if h["tropes"]]
+    assert labelled, hits
+    trope = labelled[0]["tropes"][0]
+    same = httpx.post(
+        server.url + "/v1/search", json={"text": text, "k": 5, "tropes": [trope]}
+    ).json()["results"]
+    assert same and all(trope in h["tropes"] for h in same)
     detail = httpx.get(f"{server.url}/v1/passages/{hits[0]['passage_id']}").json()
     assert detail["text"] == hits[0]["text"] and detail["char_end"] > detail["char_start"]
     assert all(0 <= t["score"] <= 1 for t in detail["trope_scores"])
