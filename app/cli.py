@@ -342,6 +342,55 @@ def evaluate(
             _print_eval(file, result)
 
 
+@cli.command()
+def calibrate(
+    file: Annotated[
+        Path,
+        typer.Argument(help="Labelled JSONL sample of this corpus' AI-related documents."),
+    ],
+    store: StoreOpt = None,
+    dry_run: Annotated[bool, typer.Option(help="Print the rates without storing them.")] = False,
+) -> None:
+    """Measure sensitivity and specificity per trope on a labelled sample of your corpus;
+    the prevalence correction uses them instead of the head's cross-validated rates."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from core.embedding import Embedder
+    from core.rates import Rates, save_rates
+    from core.store import Store
+    from core.tropes.classifier import load_classifier
+    from queries.evaluation import measure_rates
+
+    settings = _settings(store)
+    classifier = load_classifier()
+    try:
+        result, rates = measure_rates(file, Embedder.from_settings(settings), classifier)
+        if not rates:
+            raise InvalidInput(f"{file}: no row carries a trope label, nothing to measure")
+        head_version = str(classifier.weights.meta.get("taxonomy_version", ""))
+        if not dry_run:
+            with Store.open_with(settings) as opened, opened.transaction() as cur:
+                save_rates(cur, head_version, rates)
+    except TropescopeError as exc:
+        _fail(exc)
+    table = Table("trope", "TP", "FN", "TN", "FP", "sensitivity", "specificity", "head CV")
+    cv = classifier.weights.meta.get("cv_trope_metrics", {})
+    for trope, r in sorted(rates.items()):
+        head = Rates.from_head_metrics(cv.get(trope, {}))
+        table.add_row(
+            trope,
+            *(str(x) for x in (r.true_pos, r.false_neg, r.true_neg, r.false_pos)),
+            f"{r.sensitivity:.3f}",
+            f"{r.specificity:.3f}",
+            f"{head.sensitivity:.3f} / {head.specificity:.3f}" if head else "-",
+        )
+    typer.echo(f"{file}: {result.rows} labelled AI-related rows")
+    Console().print(table)
+    action = "not stored (dry run)" if dry_run else f"stored for head {head_version}"
+    typer.echo(f"rates of {len(rates)} tropes {action}; tropes without positives keep head CV")
+
+
 def _print_eval(file: Path, result: Any) -> None:
     from rich.console import Console
     from rich.table import Table

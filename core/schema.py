@@ -142,6 +142,21 @@ MIGRATIONS: list[str] = [
         cluster     BIGINT NOT NULL          -- the smallest document id of its cluster
     );
     """,
+    # 5: classifier error rates measured on a labelled sample of the store's own corpus
+    # (`tropescope calibrate`); the prevalence correction prefers them to the head's.
+    """
+    CREATE TABLE classifier_rates (
+        head_version VARCHAR NOT NULL,       -- taxonomy version the head was trained on
+        trope        VARCHAR NOT NULL,
+        true_pos     BIGINT NOT NULL,
+        false_neg    BIGINT NOT NULL,
+        true_neg     BIGINT NOT NULL,
+        false_pos    BIGINT NOT NULL,
+        source       VARCHAR NOT NULL,       -- the labelled file they were measured on
+        created_at   TIMESTAMP DEFAULT current_timestamp,
+        PRIMARY KEY (head_version, trope)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import InvalidInput
+from core.rates import Rates
 from core.tropes.classifier import TropeClassifier, text_key
 from core.tropes.texts import Encoder, TextResult, classify_texts
 
@@ -77,14 +78,10 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
     return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "support": tp + fn}
 
 
-def evaluate(
-    path: Path,
-    encoder: Encoder,
-    classifier: TropeClassifier,
-    include_training: bool = False,
-    limit: int | None = None,
-    batch: int = 256,
-) -> Evaluation:
+def _labelled(
+    path: Path, classifier: TropeClassifier, include_training: bool, limit: int | None
+) -> tuple[list[Gold], Evaluation]:
+    """The file's valid rows (less those the head trained on) and their counts."""
     if not path.exists():
         raise InvalidInput(f"no such file: {path}")
     trained = set(classifier.weights.training_keys.tolist())
@@ -100,28 +97,71 @@ def evaluate(
         if limit and len(golds) >= limit:
             break
     result.rows = len(golds)
+    return golds, result
+
+
+def _predict(
+    golds: list[Gold], encoder: Encoder, classifier: TropeClassifier, batch: int = 256
+) -> list[TextResult]:
     preds = []
     for start in range(0, len(golds), batch):
         preds += classify_texts([g.text for g in golds[start : start + batch]], encoder, classifier)
+    return preds
 
+
+def evaluate(
+    path: Path,
+    encoder: Encoder,
+    classifier: TropeClassifier,
+    include_training: bool = False,
+    limit: int | None = None,
+) -> Evaluation:
+    golds, result = _labelled(path, classifier, include_training, limit)
+    preds = _predict(golds, encoder, classifier)
     score_predictions(result, golds, preds, classifier.trope_ids)
     return result
+
+
+def _confusion(golds: list[Gold], preds: list[TextResult], ids: list[str]) -> dict[str, list[int]]:
+    """Per trope [true_pos, false_pos, false_neg, true_neg] over rows with trope labels."""
+    counts = {t: [0, 0, 0, 0] for t in ids}
+    for gold, pred in zip(golds, preds, strict=True):
+        if gold.tropes is None:
+            continue
+        predicted = {t for t, lab in zip(ids, pred.labels, strict=True) if lab}
+        for t in ids:
+            hit, wanted = t in predicted, t in gold.tropes
+            counts[t][0 if hit and wanted else 1 if hit else 2 if wanted else 3] += 1
+    return counts
+
+
+def measure_rates(
+    path: Path, encoder: Encoder, classifier: TropeClassifier
+) -> tuple[Evaluation, dict[str, Rates]]:
+    """Sensitivity and specificity per trope on a labelled sample of a corpus.
+
+    Rows marked ``ai_related: false`` are left out: the correction applies to the share
+    among AI-related documents. Tropes with no labelled positive get no rates.
+    """
+    golds, result = _labelled(path, classifier, include_training=False, limit=None)
+    golds = [g for g in golds if g.ai_related is not False and g.tropes is not None]
+    result.rows = len(golds)
+    preds = _predict(golds, encoder, classifier)
+    score_predictions(result, golds, preds, classifier.trope_ids)
+    rates = {
+        t: Rates(tp, fn, tn, fp, path.name)
+        for t, (tp, fp, fn, tn) in _confusion(golds, preds, classifier.trope_ids).items()
+        if tp + fn > 0
+    }
+    return result, rates
 
 
 def score_predictions(
     result: Evaluation, golds: list[Gold], preds: list[TextResult], ids: list[str]
 ) -> None:
     """Fill ``result`` with per-trope, polarity and AI-relevance figures of ``preds``."""
-    counts = {t: [0, 0, 0] for t in ids}
-    for gold, pred in zip(golds, preds, strict=True):
-        if gold.tropes is None:
-            continue
-        predicted = {t for t, lab in zip(ids, pred.labels, strict=True) if lab}
-        for t in ids:
-            counts[t][0] += t in predicted and t in gold.tropes
-            counts[t][1] += t in predicted and t not in gold.tropes
-            counts[t][2] += t not in predicted and t in gold.tropes
-    result.per_trope = {t: _prf(*c) for t, c in counts.items() if c[0] + c[2] > 0}
+    counts = _confusion(golds, preds, ids)
+    result.per_trope = {t: _prf(*c[:3]) for t, c in counts.items() if c[0] + c[2] > 0}
     if result.per_trope:
         result.macro_f1 = round(float(np.mean([m["f1"] for m in result.per_trope.values()])), 4)
 

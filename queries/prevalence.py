@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import InvalidInput, NotFound
+from core.rates import Rates, load_rates
 from core.store import Store
 from core.tropes.classifier import TropeClassifier
 from queries.datasets import known_datasets
-from queries.stats import rogan_gladen, wilson
+from queries.stats import rogan_gladen_interval, wilson
 
 GROUPINGS = {"all": "'all'", "dump": "s.dump", "shard": "s.path", "month": "m.month"}
 _MONTH = (
@@ -110,7 +111,7 @@ def _per_million(x: float) -> float:
 
 
 def _adjusted(
-    positives: int, audit_positives: int, cell: Cell, sens: float | None, spec: float | None
+    positives: int, audit_positives: int, cell: Cell, rates: Rates | None
 ) -> dict[str, Any]:
     """Correct for the prefilter (audit sample) and the classifier (Rogan-Gladen)."""
     methods = []
@@ -126,19 +127,37 @@ def _adjusted(
     n = cell.documents
     share = est_pos / est_ai if est_ai else 0.0
     lo, hi = wilson(est_pos, est_ai) if est_ai else (0.0, 0.0)
-    if sens is not None and spec is not None and est_ai:
-        corrected = rogan_gladen(share, sens, spec)
-        if corrected is not None:
-            share = corrected
-            lo = rogan_gladen(lo, sens, spec) or 0.0
-            hi = rogan_gladen(hi, sens, spec) or 0.0
-            methods.append("rogan_gladen")
+    corrected = None
+    if rates is not None and est_ai:
+        corrected = rogan_gladen_interval(
+            est_pos,
+            est_ai,
+            rates.sensitivity,
+            rates.specificity,
+            rates.positives,
+            rates.negatives,
+        )
+    if corrected is not None:
+        share, (lo, hi) = corrected
+        methods.append("rogan_gladen")
     scale_to_docs = est_ai / n if n else 0.0
     return {
         "estimate": _per_million(share * scale_to_docs),
         "ci95": [_per_million(lo * scale_to_docs), _per_million(hi * scale_to_docs)],
         "method": "+".join(methods) or "none",
+        "rates": rates.as_dict() if corrected is not None and rates is not None else None,
     }
+
+
+def classifier_rates(store: Store, classifier: TropeClassifier) -> dict[str, Rates]:
+    """Per trope, the error rates the correction uses: measured on this store's own labelled
+    sample (``tropescope calibrate``) when there is one for this head, else the head's
+    cross-validated rates."""
+    metrics = classifier.weights.meta.get("cv_trope_metrics", {})
+    rates = {t: r for t, m in metrics.items() if (r := Rates.from_head_metrics(m)) is not None}
+    head_version = str(classifier.weights.meta.get("taxonomy_version", ""))
+    rates.update(load_rates(store.cursor(), head_version))
+    return rates
 
 
 def prevalence(
@@ -160,7 +179,7 @@ def prevalence(
         tropes = [trope]
     denominators = _denominators(store, by, dataset)
     trope_counts, ai_counts = _document_counts(store, by, dataset, tropes)
-    metrics = classifier.weights.meta.get("cv_trope_metrics", {})
+    rates = classifier_rates(store, classifier)
     rows = []
     for (ds, grp), denom in sorted(denominators.items()):
         ai_obs, ai_audit = ai_counts.get((ds, grp), (0, 0))
@@ -169,7 +188,6 @@ def prevalence(
             pos, audit_pos, unique_pos = trope_counts.get((ds, grp, t), (0, 0, 0))
             lo, hi = wilson(pos, cell.documents)
             share_lo, share_hi = wilson(pos, ai_obs) if ai_obs else (0.0, 0.0)
-            m = metrics.get(t)
             rows.append(
                 {
                     "dataset": ds,
@@ -191,9 +209,7 @@ def prevalence(
                         "audited": cell.audited,
                         "audit_positives": audit_pos,
                     },
-                    "adjusted": _adjusted(
-                        pos, audit_pos, cell, m and m["sensitivity"], m and m["specificity"]
-                    ),
+                    "adjusted": _adjusted(pos, audit_pos, cell, rates.get(t)),
                 }
             )
     return rows

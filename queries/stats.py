@@ -18,15 +18,6 @@ def wilson(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def rogan_gladen(p_observed: float, sensitivity: float, specificity: float) -> float | None:
-    """True prevalence from an apparent one, given the classifier's sensitivity and
-    specificity; clipped to [0, 1]. None when the test is no better than chance."""
-    youden = sensitivity + specificity - 1
-    if youden <= 0.05:
-        return None
-    return min(1.0, max(0.0, (p_observed + specificity - 1) / youden))
-
-
 def newcombe_difference(
     x1: float, n1: float, x2: float, n2: float, z: float = Z95
 ) -> tuple[float, tuple[float, float]]:
@@ -63,3 +54,51 @@ def ratio_interval(a: float, b: float, z: float = Z95) -> tuple[float | None, tu
     centre = math.log(a_ / b_)
     half = z * math.sqrt(1 / a_ + 1 / b_)
     return ratio, (math.exp(centre - half), math.exp(centre + half))
+
+
+def rogan_gladen_interval(
+    successes: float,
+    n: float,
+    sensitivity: float,
+    specificity: float,
+    positives: float | None = None,
+    negatives: float | None = None,
+    z: float = Z95,
+) -> tuple[float, tuple[float, float]] | None:
+    """Rogan-Gladen estimate of a true prevalence with a 95% interval that also carries the
+    uncertainty of the measured sensitivity and specificity.
+
+    The sampling part maps the Wilson bounds of ``successes / n`` through the (linear)
+    correction; the calibration part is the delta-method variance of the corrected value
+    for sensitivity measured on ``positives`` labelled positives and specificity on
+    ``negatives`` labelled negatives (Greenland 1996):
+
+        var = (pi^2 Se(1-Se)/positives + (1-pi)^2 Sp(1-Sp)/negatives) / (Se+Sp-1)^2
+
+    The two are combined by adding the distances from the estimate in quadrature (MOVER),
+    and everything is clipped to [0, 1]. Without calibration counts the rates are treated
+    as known. None when the test is no better than chance (Youden index <= 0.05).
+    """
+    youden = sensitivity + specificity - 1
+    if youden <= 0.05 or n <= 0:
+        return None
+
+    def correct(p: float) -> float:
+        return (p + specificity - 1) / youden
+
+    estimate = correct(successes / n)
+    lo_obs, hi_obs = (correct(b) for b in wilson(successes, n, z))
+    pi = min(1.0, max(0.0, estimate))
+    var = 0.0
+    if positives:
+        var += pi * pi * sensitivity * (1 - sensitivity) / positives
+    if negatives:
+        var += (1 - pi) ** 2 * specificity * (1 - specificity) / negatives
+    var /= youden * youden
+    lo = estimate - math.sqrt((estimate - lo_obs) ** 2 + z * z * var)
+    hi = estimate + math.sqrt((hi_obs - estimate) ** 2 + z * z * var)
+
+    def clip(x: float) -> float:
+        return min(1.0, max(0.0, x))
+
+    return clip(estimate), (clip(lo), clip(hi))

@@ -189,3 +189,51 @@ def test_near_duplicate_documents_form_clusters(tmp_path, embedder) -> None:
         assert labelled, rows
         for row in labelled:  # the three retellings count once as unique narratives
             assert row["unique_positive_documents"] == row["positive_documents"] - 2
+
+
+def test_calibrated_rates_replace_the_heads_in_the_correction(tmp_path, embedder) -> None:
+    from queries.prevalence import prevalence
+    from tests.conftest import cli
+    from tests.corpus import BLACKMAIL, SHUTDOWN
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    with open(folder / "part.jsonl", "w") as fh:
+        for i, text in enumerate([SHUTDOWN, BLACKMAIL]):
+            fh.write(json.dumps({"id": f"d{i}", "text": text}) + "\n")
+    with Store.open(tmp_path / "store") as store:
+        index_paths(store, embedder, classifier, [folder], IndexOptions(dataset="d", embed="all"))
+    sample = tmp_path / "sample.jsonl"
+    rows = [
+        {"text": SHUTDOWN, "tropes": ["self_preservation"]},
+        {"text": BLACKMAIL, "tropes": ["blackmail_coercion"]},
+        {
+            "text": "The model was trained on two trillion tokens with a cosine learning-rate "
+            "schedule and evaluated on coding benchmarks.",
+            "tropes": ["ai_technical"],
+        },
+        {"text": "A recipe for lemon cake with three eggs.", "tropes": [], "ai_related": False},
+        {"not text": "a malformed row"},
+    ]
+    sample.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+
+    dry = cli("calibrate", str(sample), "--store", str(tmp_path / "store"), "--dry-run")
+    assert "3 labelled AI-related rows" in dry.stdout and "not stored" in dry.stdout
+    with Store.open(tmp_path / "store") as store:
+        adjusted = {r["trope"]: r["adjusted"] for r in prevalence(store, classifier, "d")}
+    assert adjusted["self_preservation"]["rates"]["source"] == "head_cv"
+
+    cli("calibrate", str(sample), "--store", str(tmp_path / "store"))
+    with Store.open(tmp_path / "store") as store:
+        adjusted = {r["trope"]: r["adjusted"] for r in prevalence(store, classifier, "d")}
+    measured = adjusted["self_preservation"]["rates"]
+    assert measured["source"] == "sample.jsonl"
+    assert (measured["positives"], measured["negatives"]) == (1, 2)  # the cake row is not AI
+    assert "rogan_gladen" in adjusted["self_preservation"]["method"]
+    # A trope with no labelled positive in the sample keeps the head's cross-validated rates.
+    assert adjusted["power_seeking"]["rates"]["source"] == "head_cv"
+
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text(json.dumps({"text": "no labels here"}) + "\n")
+    failed = cli("calibrate", str(empty), "--store", str(tmp_path / "store"), check=False)
+    assert failed.returncode == 2 and "nothing to measure" in failed.stderr

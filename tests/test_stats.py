@@ -9,7 +9,7 @@ import pytest
 from queries.stats import (
     newcombe_difference,
     ratio_interval,
-    rogan_gladen,
+    rogan_gladen_interval,
     two_proportion_p_value,
     wilson,
 )
@@ -31,11 +31,37 @@ def test_wilson_edges() -> None:
 
 
 def test_rogan_gladen_by_hand() -> None:
-    # (0.30 + 0.95 - 1) / (0.90 + 0.95 - 1) = 0.25 / 0.85
-    assert rogan_gladen(0.30, 0.90, 0.95) == pytest.approx(0.25 / 0.85)
-    assert rogan_gladen(0.01, 0.90, 0.95) == 0.0  # below the false-positive floor: clipped
-    assert rogan_gladen(0.99, 0.90, 0.95) == 1.0
-    assert rogan_gladen(0.3, 0.5, 0.5) is None  # a test no better than chance corrects nothing
+    # Without calibration counts the rates are known: (0.30 + 0.95 - 1) / (0.90 + 0.95 - 1)
+    # = 0.25 / 0.85, and the bounds are the Wilson bounds of 30/100 put through the same map.
+    estimate, (lo, hi) = rogan_gladen_interval(30, 100, 0.90, 0.95)  # type: ignore[misc]
+    assert estimate == pytest.approx(0.25 / 0.85)
+    w_lo, w_hi = wilson(30, 100)
+    assert lo == pytest.approx((w_lo - 0.05) / 0.85)
+    assert hi == pytest.approx((w_hi - 0.05) / 0.85)
+    assert rogan_gladen_interval(99, 100, 0.90, 0.95)[0] == 1.0  # type: ignore[index]
+    assert rogan_gladen_interval(30, 100, 0.5, 0.5) is None  # no better than chance
+
+
+def test_rogan_gladen_interval_carries_calibration_uncertainty() -> None:
+    # Sensitivity 0.9 measured on 50 positives, specificity 0.95 on 200 negatives.
+    estimate, (lo, hi) = rogan_gladen_interval(30, 100, 0.90, 0.95, 50, 200)  # type: ignore[misc]
+    pi = 0.25 / 0.85
+    var = (pi**2 * 0.9 * 0.1 / 50 + (1 - pi) ** 2 * 0.95 * 0.05 / 200) / 0.85**2
+    assert var == pytest.approx(0.0003793, abs=1e-7)  # worked out by hand
+    w_lo, w_hi = wilson(30, 100)
+    z = 1.959964
+    assert lo == pytest.approx(pi - math.sqrt((pi - (w_lo - 0.05) / 0.85) ** 2 + z * z * var))
+    assert hi == pytest.approx(pi + math.sqrt(((w_hi - 0.05) / 0.85 - pi) ** 2 + z * z * var))
+    known = rogan_gladen_interval(30, 100, 0.90, 0.95)
+    assert known is not None and lo < known[1][0] and hi > known[1][1]  # wider than known rates
+
+
+def test_rogan_gladen_below_the_false_positive_floor() -> None:
+    # 1 in 100 observed, 5% false positives expected: the estimate is 0, yet the upper bound
+    # says how much could hide there rather than collapsing to 0.
+    estimate, (lo, hi) = rogan_gladen_interval(1, 100, 0.90, 0.95, 50, 200)  # type: ignore[misc]
+    assert estimate == 0.0 and lo == 0.0
+    assert 0.0 < hi < 0.1
 
 
 def test_newcombe_difference_matches_the_paper() -> None:

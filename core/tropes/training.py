@@ -144,6 +144,7 @@ def _best_threshold(y: np.ndarray, score: np.ndarray, low: float = 0.15) -> tupl
         "sensitivity": round(float(np.sum(pred & y)) / pos, 4),
         "specificity": round(float(np.sum(~pred & ~y)) / neg, 4),
         "support": int(np.sum(y)),
+        "negatives": int(np.sum(~y)),
     }
 
 
