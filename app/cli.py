@@ -342,6 +342,31 @@ def evaluate(
             _print_eval(file, result)
 
 
+@cli.command("label-sample")
+def label_sample(
+    dataset: Annotated[str, typer.Option(help="The dataset to sample.")],
+    n: Annotated[int, typer.Option("-n", help="How many AI-related documents.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the random draw.")] = 0,
+    store: StoreOpt = None,
+) -> None:
+    """Print random AI-related documents as JSONL to label for `tropescope calibrate`
+    (add "tropes": [...] to each line, [] for none)."""
+    import json as jsonlib
+
+    from core.store import Store
+    from queries.labelling import labelling_sample
+
+    try:
+        with Store.open_with(_settings(store)) as opened:
+            rows = labelling_sample(opened, dataset, n, seed)
+    except TropescopeError as exc:
+        _fail(exc)
+    for row in rows:
+        typer.echo(jsonlib.dumps(row, ensure_ascii=False))
+    if len(rows) < n:
+        typer.secho(f"only {len(rows)} AI-related documents in {dataset}", err=True)
+
+
 @cli.command()
 def calibrate(
     file: Annotated[

@@ -214,6 +214,22 @@ class Interval(BaseModel):
     method: str
 
 
+class ErrorRates(BaseModel):
+    source: str = Field(
+        description="head_cv (cross-validation at training) or the calibration sample's file."
+    )
+    sensitivity: float
+    specificity: float
+    positives: int = Field(description="Labelled positives the sensitivity was measured on.")
+    negatives: int = Field(description="Labelled negatives the specificity was measured on.")
+
+
+class Adjusted(Interval):
+    rates: ErrorRates | None = Field(
+        None, description="The rates behind the Rogan-Gladen correction, when it applied."
+    )
+
+
 class PrevalenceRow(BaseModel):
     dataset: str
     trope: str
@@ -230,7 +246,7 @@ class PrevalenceRow(BaseModel):
     share_of_ai: float
     share_of_ai_ci95: list[float]
     audit: dict[str, int]
-    adjusted: Interval
+    adjusted: Adjusted
 
 
 class PrevalenceResponse(BaseModel):

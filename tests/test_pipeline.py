@@ -203,10 +203,16 @@ def test_calibrated_rates_replace_the_heads_in_the_correction(tmp_path, embedder
             fh.write(json.dumps({"id": f"d{i}", "text": text}) + "\n")
     with Store.open(tmp_path / "store") as store:
         index_paths(store, embedder, classifier, [folder], IndexOptions(dataset="d", embed="all"))
+    drawn = cli("label-sample", "--dataset", "d", "-n", "5", "--store", str(tmp_path / "store"))
+    to_label = [json.loads(line) for line in drawn.stdout.splitlines()]
+    assert "only 2 AI-related documents" in drawn.stderr
+    assert {r["source_id"] for r in to_label} == {"d0", "d1"}
+    gold = {"d0": ["self_preservation"], "d1": ["blackmail_coercion"]}
+    again = cli("label-sample", "--dataset", "d", "-n", "5", "--store", str(tmp_path / "store"))
+    assert again.stdout == drawn.stdout  # the same seed draws the same sample
     sample = tmp_path / "sample.jsonl"
     rows = [
-        {"text": SHUTDOWN, "tropes": ["self_preservation"]},
-        {"text": BLACKMAIL, "tropes": ["blackmail_coercion"]},
+        *({"text": r["text"], "tropes": gold[r["source_id"]]} for r in to_label),
         {
             "text": "The model was trained on two trillion tokens with a cosine learning-rate "
             "schedule and evaluated on coding benchmarks.",

@@ -95,6 +95,9 @@ def test_planted_counts_come_back_exactly(planted) -> None:
             lo, hi = row["ci95"]
             assert lo < row["rate_per_million"] < hi
             assert "prefilter_audit" in row["adjusted"]["method"]
+            assert "rogan_gladen" in row["adjusted"]["method"]
+            rates = row["adjusted"]["rates"]
+            assert rates["source"] == "head_cv" and rates["negatives"] > 1000
         assert body["taxonomy_version"] and body["model"]
     whole = httpx.get(
         server.url + "/v1/prevalence", params={"dataset": "planted", "trope": "self_preservation"}
