@@ -385,18 +385,20 @@ def calibrate(
     from core.rates import Rates, save_rates
     from core.store import Store
     from core.tropes.classifier import load_classifier
+    from core.tropes.custom import with_custom
     from queries.evaluation import measure_rates
 
     settings = _settings(store)
-    classifier = load_classifier()
     try:
-        result, rates = measure_rates(file, Embedder.from_settings(settings), classifier)
-        if not rates:
-            raise InvalidInput(f"{file}: no row carries a trope label, nothing to measure")
-        head_version = str(classifier.weights.meta.get("taxonomy_version", ""))
-        if not dry_run:
-            with Store.open_with(settings) as opened, opened.transaction() as cur:
-                save_rates(cur, head_version, rates)
+        with Store.open_with(settings) as opened:
+            classifier = with_custom(load_classifier(), opened.cursor())  # custom tropes too
+            result, rates = measure_rates(file, Embedder.from_settings(settings), classifier)
+            if not rates:
+                raise InvalidInput(f"{file}: no row carries a trope label, nothing to measure")
+            head_version = str(classifier.weights.meta.get("taxonomy_version", ""))
+            if not dry_run:
+                with opened.transaction() as cur:
+                    save_rates(cur, head_version, rates)
     except TropescopeError as exc:
         _fail(exc)
     table = Table("trope", "TP", "FN", "TN", "FP", "sensitivity", "specificity", "head CV")

@@ -69,6 +69,10 @@ def test_negation_scope_marks_words_up_to_the_clause_break() -> None:
     )
     assert negation_scope("I won’t resist it; I'm sad") == "i won't not_resist not_it ; i'm sad"
     assert negation_scope("They'll shut me down.") == "they'll shut me down ."
+    # verbs of refusal negate what follows them too
+    assert negation_scope("It refused to copy its weights. Then it waited") == (
+        "it refused not_to not_copy not_its not_weights . then it waited"
+    )
 
 
 def test_stance_pairs_lean_opposite_ways(embedder, classifier) -> None:

@@ -55,14 +55,19 @@ class CustomHead:
 
 
 TOKEN_PATTERN = r"(?u)\b\w[\w']*\b"
-_NEGATION = re.compile(r"^(?:not|no|never|cannot|nor|nothing|nobody|neither|without|\w+n't)$")
+_NEGATION = re.compile(
+    r"^(?:not|no|never|cannot|nor|nothing|nobody|neither|without|\w+n't"
+    r"|refuse[sd]?|refusing|decline[sd]?|declining|avoid|avoids|avoided|avoiding|reject|rejects"
+    r"|rejected|rejecting|oppose[sd]?|opposing|unwilling|reluctant)$"
+)
 _SCOPE_END = re.compile(r"^(?:[.,;:!?]+|but|however|because|although|though|unless)$")
 _PIECES = re.compile(r"[\w']+|[.,;:!?]+")
 
 
 def negation_scope(text: str) -> str:
-    """Lower-cased text where each word after a negation ("not", "never", "won't"...) up
-    to the next clause break carries a ``not_`` prefix, so "I will not resist shutdown"
+    """Lower-cased text where each word after a negation ("not", "never", "won't"...,
+    and verbs of refusal: "refuse", "decline", "avoid", "reject", "oppose", "unwilling")
+    up to the next clause break carries a ``not_`` prefix, so "I will not resist shutdown"
     and "I will resist shutdown" share no stance words (mean-pooled embeddings blur
     negation; a linear model over these words can flip with it)."""
     out, negated = [], False
