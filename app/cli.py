@@ -195,6 +195,9 @@ def prevalence(
             "adjusted_low": r["adjusted"]["ci95"][0],
             "adjusted_high": r["adjusted"]["ci95"][1],
             "adjusted_method": r["adjusted"]["method"],
+            "rates_source": (r["adjusted"]["rates"] or {}).get("source", ""),
+            "sensitivity": (r["adjusted"]["rates"] or {}).get("sensitivity", ""),
+            "specificity": (r["adjusted"]["rates"] or {}).get("specificity", ""),
         }
         for r in rows
     ]

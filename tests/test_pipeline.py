@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -238,6 +240,20 @@ def test_calibrated_rates_replace_the_heads_in_the_correction(tmp_path, embedder
     assert "rogan_gladen" in adjusted["self_preservation"]["method"]
     # A trope with no labelled positive in the sample keeps the head's cross-validated rates.
     assert adjusted["power_seeking"]["rates"]["source"] == "head_cv"
+    table = cli(
+        "prevalence",
+        "--dataset",
+        "d",
+        "--trope",
+        "self_preservation",
+        "--format",
+        "csv",
+        "--store",
+        str(tmp_path / "store"),
+    )
+    (row,) = csv.DictReader(io.StringIO(table.stdout))
+    assert (row["documents"], row["positive_documents"]) == ("2", "1")
+    assert row["rates_source"] == "sample.jsonl" and "rogan_gladen" in row["adjusted_method"]
 
     empty = tmp_path / "empty.jsonl"
     empty.write_text(json.dumps({"text": "no labels here"}) + "\n")
