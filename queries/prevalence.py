@@ -11,6 +11,7 @@ Denominators are the exact document counters of complete shards.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from core.rates import Rates, load_rates
 from core.store import Store
 from core.tropes.classifier import TropeClassifier
 from queries.datasets import known_datasets
-from queries.stats import rogan_gladen_interval, wilson
+from queries.stats import Z95, audit_variance, rogan_gladen_interval, wilson
 
 GROUPINGS = {"all": "'all'", "dump": "s.dump", "shard": "s.path", "month": "m.month"}
 _MONTH = (
@@ -116,6 +117,7 @@ def _adjusted(
     """Correct for the prefilter (audit sample) and the classifier (Rogan-Gladen)."""
     methods = []
     est_pos, est_ai = float(positives), float(cell.ai_documents)
+    scale = 0.0
     if cell.rejected > 0:
         if cell.audited > 0:
             scale = cell.rejected / cell.audited
@@ -141,9 +143,19 @@ def _adjusted(
         share, (lo, hi) = corrected
         methods.append("rogan_gladen")
     scale_to_docs = est_ai / n if n else 0.0
+    estimate, lo, hi = share * scale_to_docs, lo * scale_to_docs, hi * scale_to_docs
+    if scale and n:
+        # The audit's own sampling error, added in quadrature (per document).
+        f, youden = 0.0, 1.0
+        if corrected is not None and rates is not None:
+            f, youden = 1 - rates.specificity, rates.sensitivity + rates.specificity - 1
+        var = audit_variance(cell.audited, audit_positives, cell.audit_ai, scale, f, youden)
+        spread = Z95 * Z95 * var / (n * n)
+        lo = max(0.0, estimate - math.sqrt((estimate - lo) ** 2 + spread))
+        hi = estimate + math.sqrt((hi - estimate) ** 2 + spread)
     return {
-        "estimate": _per_million(share * scale_to_docs),
-        "ci95": [_per_million(lo * scale_to_docs), _per_million(hi * scale_to_docs)],
+        "estimate": _per_million(estimate),
+        "ci95": [_per_million(lo), _per_million(hi)],
         "method": "+".join(methods) or "none",
         "rates": rates.as_dict() if corrected is not None and rates is not None else None,
     }

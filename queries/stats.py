@@ -102,3 +102,31 @@ def rogan_gladen_interval(
         return min(1.0, max(0.0, x))
 
     return clip(estimate), (clip(lo), clip(hi))
+
+
+def audit_variance(
+    audited: int,
+    audit_positives: int,
+    audit_ai: int,
+    scale: float,
+    false_positive_rate: float = 0.0,
+    youden: float = 1.0,
+) -> float:
+    """Variance, in documents, of what the audit sample adds to a corrected count.
+
+    The prefilter's rejects are estimated from a random audit sample of ``audited`` of them,
+    each audited document standing for ``scale`` rejects. The audit adds
+    ``scale * (audit_positives - false_positive_rate * audit_ai) / youden`` documents (with
+    no classifier correction: rate 0 and Youden 1, just the scaled positives). The counts are
+    multinomial within the sample, positives being a subset of the AI-related ones, so
+
+        var = (scale / youden)^2 * audited * (qp(1-qp) - 2 f qp(1-qa) + f^2 qa(1-qa))
+
+    with qp, qa the audit's positive and AI-related shares and f the false-positive rate.
+    """
+    if audited <= 0 or scale <= 0:
+        return 0.0
+    qp, qa = audit_positives / audited, max(audit_ai, audit_positives) / audited
+    f = false_positive_rate
+    per_draw = qp * (1 - qp) - 2 * f * qp * (1 - qa) + f * f * qa * (1 - qa)
+    return (scale / youden) ** 2 * audited * max(per_draw, 0.0)

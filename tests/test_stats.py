@@ -6,7 +6,9 @@ import math
 
 import pytest
 
+from queries.prevalence import Cell, _adjusted
 from queries.stats import (
+    audit_variance,
     newcombe_difference,
     ratio_interval,
     rogan_gladen_interval,
@@ -88,3 +90,35 @@ def test_ratio_interval_by_hand() -> None:
     assert lo == pytest.approx(3 * math.exp(-half), rel=1e-6)
     assert hi == pytest.approx(3 * math.exp(half), rel=1e-6)
     assert ratio_interval(5, 0)[0] is None
+
+
+def test_audit_variance_by_hand() -> None:
+    # 2 positives (10 AI-related) in an audit of 450, each audited document standing for 20.
+    assert audit_variance(450, 2, 10, 20.0) == pytest.approx(400 * 2 * 448 / 450)
+    # With a classifier correction (false-positive rate 0.05, Youden 0.85):
+    qp, qa = 2 / 450, 10 / 450
+    by_hand = (
+        (20 / 0.85) ** 2
+        * 450
+        * (qp * (1 - qp) - 2 * 0.05 * qp * (1 - qa) + 0.05**2 * qa * (1 - qa))
+    )
+    assert audit_variance(450, 2, 10, 20.0, 0.05, 0.85) == pytest.approx(by_hand)
+    assert audit_variance(0, 0, 0, 20.0) == 0.0
+
+
+def test_prefilter_audit_widens_the_interval_by_hand() -> None:
+    # 10,000 documents; 9,000 rejected by the prefilter, 450 of them audited (2 positives,
+    # 10 AI-related); 40 positives among 800 AI-related candidates.
+    cell = Cell(documents=10_000, rejected=9_000, audited=450, ai_documents=800, audit_ai=10)
+    adjusted = _adjusted(40, 2, cell, rates=None)
+    assert adjusted["method"] == "prefilter_audit"
+    # 40 + 2 x 20 = 80 positives among 800 + 10 x 20 = 1,000 AI documents: 8,000 per million.
+    assert adjusted["estimate"] == pytest.approx(8000.0)
+    w_lo, w_hi = wilson(80, 1000)
+    sd = 20 * math.sqrt(450 * (2 / 450) * (448 / 450)) / 10_000  # the audit's share, per doc
+    z = 1.959964
+    lo = max(0.0, 0.008 - math.sqrt((0.008 - w_lo / 10) ** 2 + (z * sd) ** 2))
+    hi = 0.008 + math.sqrt((w_hi / 10 - 0.008) ** 2 + (z * sd) ** 2)
+    assert adjusted["ci95"] == pytest.approx([lo * 1e6, hi * 1e6], abs=1e-3)
+    # Two audit positives scaled up twentyfold dominate the uncertainty.
+    assert hi - lo > 2 * (w_hi - w_lo) / 10
