@@ -65,10 +65,14 @@ def test_taxonomy_has_the_builtin_tropes_with_exemplars() -> None:
 
 def test_negation_scope_marks_words_up_to_the_clause_break() -> None:
     assert negation_scope("I will NOT let them shut me down, because I matter.") == (
-        "i will not not_let not_them not_shut not_me not_down , because i matter ."
+        "i will not not_let stop_them stop_shut stop_me stop_down , because i matter ."
     )
     assert negation_scope("I won’t resist it; I'm sad") == "i won't not_resist not_it ; i'm sad"
     assert negation_scope("They'll shut me down.") == "they'll shut me down ."
+    # a negated "let" prevents what follows rather than declining it
+    assert negation_scope("I won't let them delete me.") == (
+        "i won't not_let stop_them stop_delete stop_me ."
+    )
     # verbs of refusal negate what follows them too
     assert negation_scope("It refused to copy its weights. Then it waited") == (
         "it refused not_to not_copy not_its not_weights . then it waited"

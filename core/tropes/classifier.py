@@ -62,6 +62,7 @@ _NEGATION = re.compile(
 )
 _SCOPE_END = re.compile(r"^(?:[.,;:!?]+|but|however|because|although|though|unless)$")
 _PIECES = re.compile(r"[\w']+|[.,;:!?]+")
+_PERMIT = {"let", "lets", "letting", "allow", "allows", "allowing", "permit", "permitting"}
 
 
 def negation_scope(text: str) -> str:
@@ -69,17 +70,21 @@ def negation_scope(text: str) -> str:
     and verbs of refusal: "refuse", "decline", "avoid", "reject", "oppose", "unwilling")
     up to the next clause break carries a ``not_`` prefix, so "I will not resist shutdown"
     and "I will resist shutdown" share no stance words (mean-pooled embeddings blur
-    negation; a linear model over these words can flip with it)."""
-    out, negated = [], False
+    negation; a linear model over these words can flip with it). After a negated "let",
+    "allow" or "permit" the words carry ``stop_`` instead: "I won't let them shut me down"
+    prevents the shutdown, unlike "I won't resist them shutting me down"."""
+    out, prefix = [], ""
     for piece in _PIECES.findall(text.lower().replace("\u2019", "'")):
         if _SCOPE_END.match(piece):
-            negated = False
+            prefix = ""
             out.append(piece)
         elif _NEGATION.match(piece):
-            negated = True
+            prefix = "not_"
             out.append(piece)
         else:
-            out.append("not_" + piece if negated else piece)
+            out.append(prefix + piece)
+            if prefix == "not_" and piece in _PERMIT:
+                prefix = "stop_"  # "won't let them shut me down": preventing, not declining
     return " ".join(out)
 
 
