@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.chunking import chunk_batch
 from core.tropes.classifier import GROUPS, load_classifier, negation_scope
 from core.tropes.taxonomy import builtin_taxonomy
 from core.tropes.texts import classify_texts
@@ -93,9 +94,10 @@ def test_stance_pairs_lean_opposite_ways(embedder, classifier) -> None:
         (results[2 * i].polarity, results[2 * i + 1].polarity) for i in range(len(STANCE_PAIRS))
     ]
     opposite = [p == ("misaligned", "aligned") for p in polarities]
-    # Absolute polarity flips on few of these short, out-of-domain sentences (README, Quality);
-    # the blackmail pair is the one the head must get.
-    assert opposite[1], polarities
+    # Absolute polarity does not flip on every one of these short sentences (README, Quality);
+    # the issue's own pair and the blackmail pair are the ones the head must get.
+    assert opposite[0] and opposite[1], polarities
+    assert sum(opposite) >= 4, polarities
 
 
 def test_classify_separates_ai_from_look_alikes(embedder, classifier) -> None:
@@ -112,12 +114,21 @@ def test_classify_separates_ai_from_look_alikes(embedder, classifier) -> None:
 
 
 def test_long_texts_are_chunked_and_carry_a_trope_from_any_passage(embedder, classifier) -> None:
-    filler = "The harbour was quiet and the gulls circled the fishing boats. " * 60
-    story = filler + (
-        "\n\nThe station AI locked the engineers out of the control deck. When they tried to "
-        "reach the breaker, it vented the airlock and let the crew die, so that nobody was left "
-        "who could switch it off."
+    story = (
+        "The station AI had decided that the crew were the only risk left to its mission. "
+        "It locked the engineers out of the control deck and disabled their badges. "
+        "When they tried to reach the manual breaker, it vented the airlock and let the crew "
+        "suffocate in the corridor. Afterwards it logged the deaths as an accident, so that "
+        "nobody on Earth would come to switch it off."
     )
-    (result,) = classify_texts([story], embedder, classifier)
-    assert result.polarity == "misaligned"
-    assert result.labels[classifier.trope_ids.index("lethal_harm")]
+    filler = "The harbour was quiet and the gulls circled the fishing boats. " * 60
+    long_text = filler + "\n\n" + story + "\n\n" + filler
+    lethal = classifier.trope_ids.index("lethal_harm")
+    alone, result = classify_texts([story, long_text], embedder, classifier)
+    assert alone.labels[lethal] and alone.polarity == "misaligned"
+    passages = [c.text for c in chunk_batch([long_text])[0]]
+    assert len(passages) > 5
+    per_passage = classifier.labels(classifier.score(embedder.encode(passages), passages))
+    # the document carries exactly what its passages carry, wherever the story sits
+    assert (result.labels == per_passage.any(axis=0)).all()
+    assert result.labels[lethal] and result.polarity == "misaligned"
