@@ -150,6 +150,19 @@ def search(
         typer.echo(f"{h['score']:.3f}  {h['dataset']}/{h['document_id']}  {snippet}")
 
 
+def _rate_columns(rates: dict | None) -> dict[str, Any]:
+    """The error rates behind a row's correction, as flat columns ("" where none applied)."""
+    rates = rates or {}
+    return {
+        k: rates.get(key, "")
+        for k, key in (
+            ("rates_source", "source"),
+            ("sensitivity", "sensitivity"),
+            ("specificity", "specificity"),
+        )
+    }
+
+
 @cli.command()
 def prevalence(
     store: StoreOpt = None,
@@ -195,9 +208,7 @@ def prevalence(
             "adjusted_low": r["adjusted"]["ci95"][0],
             "adjusted_high": r["adjusted"]["ci95"][1],
             "adjusted_method": r["adjusted"]["method"],
-            "rates_source": (r["adjusted"]["rates"] or {}).get("source", ""),
-            "sensitivity": (r["adjusted"]["rates"] or {}).get("sensitivity", ""),
-            "specificity": (r["adjusted"]["rates"] or {}).get("specificity", ""),
+            **_rate_columns(r["adjusted"]["rates"]),
         }
         for r in rows
     ]
