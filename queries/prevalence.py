@@ -20,7 +20,7 @@ from core.rates import Rates, load_rates
 from core.store import Store
 from core.tropes.classifier import TropeClassifier
 from queries.datasets import known_datasets
-from queries.stats import Z95, audit_variance, rogan_gladen_interval, wilson
+from queries.stats import Z95, audit_variance, rogan_gladen_interval, scaling_variance, wilson
 
 GROUPINGS = {"all": "'all'", "dump": "s.dump", "shard": "s.path", "month": "m.month"}
 _MONTH = (
@@ -144,13 +144,16 @@ def _adjusted(
         methods.append("rogan_gladen")
     scale_to_docs = est_ai / n if n else 0.0
     estimate, lo, hi = share * scale_to_docs, lo * scale_to_docs, hi * scale_to_docs
+    # Errors the share's interval does not hold, added in quadrature (per document): the
+    # AI-related count's own sampling error, and the audit's.
+    spread = Z95 * Z95 * scaling_variance(share, cell.ai_documents, n) if n else 0.0
     if scale and n:
-        # The audit's own sampling error, added in quadrature (per document).
         f, youden = 0.0, 1.0
         if corrected is not None and rates is not None:
             f, youden = 1 - rates.specificity, rates.sensitivity + rates.specificity - 1
         var = audit_variance(cell.audited, audit_positives, cell.audit_ai, scale, f, youden)
-        spread = Z95 * Z95 * var / (n * n)
+        spread += Z95 * Z95 * var / (n * n)
+    if spread:
         lo = max(0.0, estimate - math.sqrt((estimate - lo) ** 2 + spread))
         hi = estimate + math.sqrt((hi - estimate) ** 2 + spread)
     return {

@@ -130,3 +130,22 @@ def audit_variance(
     f = false_positive_rate
     per_draw = qp * (1 - qp) - 2 * f * qp * (1 - qa) + f * f * qa * (1 - qa)
     return (scale / youden) ** 2 * audited * max(per_draw, 0.0)
+
+
+def scaling_variance(share: float, ai_documents: float, documents: float) -> float:
+    """Variance, per document, of scaling a share among AI-related documents back to all
+    documents: the AI-related count is itself a binomial draw of ``documents``.
+
+    The estimate per document is ``share * q`` with ``q = ai_documents / documents``. The
+    share's own error (conditional on the AI-related count) is in its interval; this is the
+    other term of the law of total variance, uncorrelated with the first:
+
+        var = share^2 q (1 - q) / documents
+
+    Without a correction the two add up to the binomial variance of positives / documents,
+    ``share q (1 - share q) / documents``.
+    """
+    if documents <= 0:
+        return 0.0
+    q = ai_documents / documents
+    return share * share * q * (1 - q) / documents

@@ -12,6 +12,7 @@ from queries.stats import (
     newcombe_difference,
     ratio_interval,
     rogan_gladen_interval,
+    scaling_variance,
     two_proportion_p_value,
     wilson,
 )
@@ -117,8 +118,32 @@ def test_prefilter_audit_widens_the_interval_by_hand() -> None:
     w_lo, w_hi = wilson(80, 1000)
     sd = 20 * math.sqrt(450 * (2 / 450) * (448 / 450)) / 10_000  # the audit's share, per doc
     z = 1.959964
-    lo = max(0.0, 0.008 - math.sqrt((0.008 - w_lo / 10) ** 2 + (z * sd) ** 2))
-    hi = 0.008 + math.sqrt((w_hi / 10 - 0.008) ** 2 + (z * sd) ** 2)
+    # The AI-related count (800 of 10,000) is itself a draw: share^2 q (1 - q) / n.
+    scaling = 0.08**2 * 0.08 * 0.92 / 10_000
+    lo = max(0.0, 0.008 - math.sqrt((0.008 - w_lo / 10) ** 2 + z * z * (sd**2 + scaling)))
+    hi = 0.008 + math.sqrt((w_hi / 10 - 0.008) ** 2 + z * z * (sd**2 + scaling))
     assert adjusted["ci95"] == pytest.approx([lo * 1e6, hi * 1e6], abs=1e-3)
     # Two audit positives scaled up twentyfold dominate the uncertainty.
     assert hi - lo > 2 * (w_hi - w_lo) / 10
+
+
+def test_scaling_variance_by_hand() -> None:
+    # 20 positives among 100 AI-related documents of 1,000: 0.2^2 x 0.1 x 0.9 / 1,000.
+    assert scaling_variance(0.2, 100, 1000) == pytest.approx(0.04 * 0.09 / 1000)
+    # With the share's own binomial variance it adds up to that of positives / documents.
+    share_part = 0.1**2 * 0.2 * 0.8 / 100
+    assert share_part + scaling_variance(0.2, 100, 1000) == pytest.approx(0.02 * 0.98 / 1000)
+    assert scaling_variance(0.2, 0, 0) == 0.0
+
+
+def test_uncorrected_interval_matches_the_per_document_wilson() -> None:
+    # No prefilter, no classifier correction: the share's interval scaled back to documents,
+    # widened by the AI-related count's own error, is close to Wilson on positives / documents.
+    cell = Cell(documents=1000, rejected=0, audited=0, ai_documents=100, audit_ai=0)
+    adjusted = _adjusted(20, 0, cell, rates=None)
+    assert adjusted["estimate"] == pytest.approx(20_000.0)
+    lo, hi = (b * 1e6 for b in wilson(20, 1000))
+    assert adjusted["ci95"] == pytest.approx([lo, hi], rel=0.06)
+    # Without the scaling term the interval would be narrower than the per-document one.
+    s_lo, s_hi = (b * 1e5 for b in wilson(20, 100))
+    assert adjusted["ci95"][1] - adjusted["ci95"][0] > s_hi - s_lo
