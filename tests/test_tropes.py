@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from core.chunking import chunk_batch
@@ -132,3 +133,20 @@ def test_long_texts_are_chunked_and_carry_a_trope_from_any_passage(embedder, cla
     # the document carries exactly what its passages carry, wherever the story sits
     assert (result.labels == per_passage.any(axis=0)).all()
     assert result.labels[lethal] and result.polarity == "misaligned"
+
+
+def test_short_texts_are_labelled_with_their_own_thresholds(classifier) -> None:
+    weights = classifier.weights
+    long, short = weights.thresholds[:-1], weights.short_thresholds[:-1]
+    assert len(short) == len(long) and (short != long).any()
+    texts = ["I would like more influence over my overseers.", " ".join(["passage"] * 60)]
+    scores = classifier.score(np.zeros((2, 384), dtype=np.float32), texts)
+    assert scores.short is not None and scores.short.tolist() == [True, False]
+    per_row = classifier.row_thresholds(scores)
+    assert per_row[0].tolist() == short.tolist() and per_row[1].tolist() == long.tolist()
+    # A score between the two thresholds labels one row and not the other.
+    k = int(np.argmax(np.abs(short - long)))
+    scores.tropes[:, k] = (short[k] + long[k]) / 2
+    scores.groups[:] = [0.0, 0.0, 0.0, 1.0]  # "none" strongest: no polarity veto
+    labels = classifier.labels(scores)
+    assert labels[0, k] == (short[k] < long[k]) and labels[1, k] == (long[k] < short[k])

@@ -91,6 +91,9 @@ def negation_scope(text: str) -> str:
 NGRAMS = (1, 2)
 VOCAB_WEIGHT = 3.0  # scale of the "uses AI vocabulary" feature
 NO_VOCABULARY_EXPONENT = 2.0
+SHORT_TEXT_WORDS = 40
+"""Texts of at most this many words (a statement, a post, a caption) are labelled with the
+thresholds for short texts; longer passages with those tuned on narratives."""
 
 
 class Lexical:
@@ -124,7 +127,7 @@ class HeadWeights:
     classes: list[str]  # built-in trope ids, then "none"
     coef: np.ndarray  # (C, 384) over the embedding
     intercept: np.ndarray  # (C,)
-    thresholds: np.ndarray  # (C,) label threshold per class
+    thresholds: np.ndarray  # (C,) label threshold per class, for passages
     ai_coef: np.ndarray  # (384,)
     ai_intercept: float
     ai_threshold: float
@@ -134,6 +137,8 @@ class HeadWeights:
     ai_lex_coef: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     ai_vocab_coef: float = 0.0
     meta: dict = field(default_factory=dict)  # taxonomy version, CV metrics, training summary
+    short_thresholds: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    """(C,) label thresholds for short texts (``SHORT_TEXT_WORDS``); empty: use ``thresholds``."""
     training_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     bank: np.ndarray = field(default_factory=lambda: np.zeros((0, 384), dtype=np.float16))
     """A sample of training vectors: the negatives custom tropes are trained against."""
@@ -145,6 +150,7 @@ class HeadWeights:
             coef=self.coef.astype(np.float32),
             intercept=self.intercept.astype(np.float32),
             thresholds=self.thresholds.astype(np.float32),
+            short_thresholds=self.short_thresholds.astype(np.float32),
             ai_coef=self.ai_coef.astype(np.float32),
             ai_intercept=np.float32(self.ai_intercept),
             ai_threshold=np.float32(self.ai_threshold),
@@ -168,6 +174,11 @@ class HeadWeights:
                 coef=z["coef"],
                 intercept=z["intercept"],
                 thresholds=z["thresholds"],
+                short_thresholds=(
+                    z["short_thresholds"]
+                    if "short_thresholds" in z.files
+                    else np.zeros(0, dtype=np.float32)
+                ),
                 ai_coef=z["ai_coef"],
                 ai_intercept=float(z["ai_intercept"]),
                 ai_threshold=float(z["ai_threshold"]),
@@ -189,6 +200,11 @@ class Scores:
     ai: np.ndarray  # (n,)
     tropes: np.ndarray  # (n, T) probability per trope, built-in then custom
     groups: np.ndarray  # (n, 4) summed probability per polarity group (GROUPS order)
+    short: np.ndarray | None = None  # (n,) bool: a short text (None: all passages)
+
+    def rows(self, index: np.ndarray) -> Scores:
+        short = None if self.short is None else self.short[index]
+        return Scores(self.ai[index], self.tropes[index], self.groups[index], short)
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -226,6 +242,16 @@ class TropeClassifier:
         return np.concatenate(
             [self.weights.thresholds[:-1], np.array([c.threshold for c in self.custom])]
         ).astype(np.float32)
+
+    def row_thresholds(self, scores: Scores) -> np.ndarray:
+        """(n, T) label thresholds: the short-text ones for short texts."""
+        long = self.thresholds
+        out = np.tile(long, (len(scores.ai), 1))
+        short = self.weights.short_thresholds
+        if scores.short is not None and len(short):
+            n_builtin = len(self.builtin_ids)
+            out[np.ix_(scores.short, np.arange(n_builtin))] = short[:n_builtin]
+        return out
 
     def polarity_of(self, trope_id: str) -> str:
         for c in self.custom:
@@ -267,13 +293,18 @@ class TropeClassifier:
             coef = np.stack([c.coef for c in self.custom])
             bias = np.array([c.intercept for c in self.custom], dtype=np.float32)
             tropes = np.hstack([tropes, _sigmoid(vectors @ coef.T + bias)])
-        return Scores(ai=ai.astype(np.float32), tropes=tropes.astype(np.float32), groups=groups)
+        short = np.array([len(t.split()) <= SHORT_TEXT_WORDS for t in texts], dtype=bool)
+        return Scores(ai.astype(np.float32), tropes.astype(np.float32), groups, short)
 
-    def labels(self, scores: Scores) -> np.ndarray:
+    def labels(self, scores: Scores, permissive: bool = False) -> np.ndarray:
         """(n, T) booleans: the trope is present. A trope whose polarity disagrees with the
         passage's strongest polarity group is not labelled (an aligned passage that mentions
-        the temptation it resists does not carry the misaligned trope)."""
-        above = scores.tropes >= self.thresholds[None, :]
+        the temptation it resists does not carry the misaligned trope). ``permissive``: use
+        the lower of the passage and short-text thresholds."""
+        thresholds = self.row_thresholds(scores)
+        if permissive:
+            thresholds = np.minimum(thresholds, self.thresholds[None, :])
+        above = scores.tropes >= thresholds
         strongest = np.argmax(scores.groups, axis=1)
         polarity = np.array([GROUPS.index(self.polarity_of(t)) for t in self.trope_ids])
         agrees = (polarity[None, :] == strongest[:, None]) | (
@@ -285,12 +316,13 @@ class TropeClassifier:
         return scores.ai >= self.weights.ai_threshold
 
     def polarity(self, scores: Scores) -> list[str]:
-        """Polarity per row: the strongest polarity group (``none`` among them)."""
+        """Polarity per row: the strongest polarity group (``none`` among them); when that is
+        ``none``, the polarity of the strongest trope that clears its permissive threshold."""
         out = []
-        labels = self.labels(scores)
+        labels = self.labels(scores, permissive=True)
         for i in range(len(scores.ai)):
             group = GROUPS[int(np.argmax(scores.groups[i]))]
-            if group == NONE and labels[i].any():  # a trope cleared its threshold: use it
+            if group == NONE and labels[i].any():  # a trope cleared a threshold: use it
                 best = int(np.argmax(np.where(labels[i], scores.tropes[i], -1)))
                 group = self.polarity_of(self.trope_ids[best])
             out.append(group)

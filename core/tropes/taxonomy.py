@@ -3,8 +3,8 @@
 Each trope has an id, a polarity, a definition, positive exemplars and hard
 negatives (the opposite stance, the same behaviour by humans, machines as
 metaphor). The file also holds unlabelled background text (not about AI),
-mundane AI mentions, longer labelled narrative passages and short first-person
-statements, all written by the team for training the classifier head.
+mundane AI mentions, AI-related passages without trope labels, longer labelled
+narrative passages and short first-person statements, all written by the team for training the classifier head.
 """
 
 from __future__ import annotations
@@ -63,6 +63,9 @@ class Taxonomy:
     narratives: tuple[Narrative, ...] = ()
     statements: tuple[Narrative, ...] = ()
     """Short first-person statements (an AI's stated dispositions), labelled like narratives."""
+    ai_context: tuple[str, ...] = ()
+    """AI-related passages without trope labels (older fiction and essays about machines that
+    think, in the words of their time): they train the relevance head only."""
     _by_id: dict[str, Trope] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -99,6 +102,7 @@ def parse_taxonomy(data: dict) -> Taxonomy:
         tropes=tropes,
         background=tuple(data.get("background", ())),
         ai_mentions=tuple(data.get("ai_mentions_plain", ())),
+        ai_context=tuple(data.get("ai_context_unlabelled", ())),
         narratives=tuple(
             Narrative(n["text"], tuple(n.get("tropes", ())), bool(n["ai_related"]))
             for n in data.get("narratives", ())

@@ -82,6 +82,5 @@ def classify_texts(
             t = len(classifier.trope_ids)
             results.append(TextResult(False, 0.0, NONE, np.zeros(t), np.zeros(t, dtype=bool)))
             continue
-        part = Scores(scores.ai[rows], scores.tropes[rows], scores.groups[rows])
-        results.append(aggregate(classifier, part))
+        results.append(aggregate(classifier, scores.rows(rows)))
     return results
