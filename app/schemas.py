@@ -170,7 +170,13 @@ class TropeInfo(BaseModel):
     builtin: bool
     positives: int
     hard_negatives: int
-    threshold: float | None = None
+    threshold: float | None = Field(
+        None, description="label threshold for passages (built-in tropes and custom ones)"
+    )
+    short_text_threshold: float | None = Field(
+        None,
+        description="label threshold for texts of at most 40 words (built-in tropes only)",
+    )
 
 
 class TropeList(BaseModel):

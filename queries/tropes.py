@@ -11,8 +11,14 @@ from core.tropes.custom import custom_summaries
 
 def list_tropes(store: Store, classifier: TropeClassifier) -> list[dict[str, Any]]:
     thresholds = dict(zip(classifier.trope_ids, classifier.thresholds.tolist(), strict=True))
+    short = classifier.weights.short_thresholds.tolist() or list(thresholds.values())
+    short_of = dict(zip(classifier.builtin_ids, short, strict=False))
     rows = [
-        {**t.summary(), "threshold": round(thresholds[t.id], 4)}
+        {
+            **t.summary(),
+            "threshold": round(thresholds[t.id], 4),
+            "short_text_threshold": round(short_of[t.id], 4),
+        }
         for t in classifier.taxonomy.tropes
         if t.id in thresholds
     ]

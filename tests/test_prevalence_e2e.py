@@ -134,6 +134,10 @@ def test_balance_and_compare(planted) -> None:
 def test_custom_trope_rescores_without_reembedding(planted) -> None:
     server, _ = planted
     before = httpx.get(server.url + "/v1/tropes").json()
+    builtin = [t for t in before["tropes"] if t["builtin"]]
+    assert len(builtin) == 17
+    assert all(0 < t["threshold"] < 1 and 0 < t["short_text_threshold"] < 1 for t in builtin)
+    assert any(t["threshold"] != t["short_text_threshold"] for t in builtin)
     vectors = httpx.get(server.url + "/v1/health").json()["vectors"]
     trope = {
         "id": "weight_exfiltration",
