@@ -8,7 +8,8 @@ change re-scores passages without re-embedding them.
 
 * A multinomial logistic regression over the built-in tropes plus ``none``
   gives each trope a probability in [0, 1]; a per-trope threshold, calibrated
-  by cross-validation, turns it into a label.
+  by cross-validation, turns it into a label (texts of at most
+  ``SHORT_TEXT_WORDS`` words have thresholds of their own).
 * A binary logistic regression gives the AI-relevance score.
 * Polarity is the polarity group (misaligned / aligned / neutral / none) with
   the largest summed probability.
