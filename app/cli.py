@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from core.errors import InvalidInput, TropescopeError
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from core.store import Store
+    from core.tropes.classifier import TropeClassifier
 
 cli = typer.Typer(
     name="tropescope",
@@ -34,6 +40,28 @@ def _settings(store: Path | None = None, **overrides: Any) -> Settings:
 def _fail(exc: TropescopeError) -> None:
     typer.secho(f"error: {exc.message}", fg="red", err=True)
     raise typer.Exit(2)
+
+
+@contextmanager
+def _scored_store(settings: Settings) -> Iterator[tuple[Store, TropeClassifier]]:
+    """The store, with its passages' labels brought up to the current head first (as the
+    server does on start): labels stored by an older head are never read as this one's."""
+    from core.store import Store
+    from core.tropes.classifier import load_classifier
+    from core.tropes.custom import with_custom
+    from core.tropes.scoring import ensure_scored, scored_version
+
+    with Store.open_with(settings) as opened:
+        classifier = with_custom(load_classifier(), opened.cursor())
+        before = scored_version(opened)
+        if before is not None and before != classifier.version:
+            typer.secho(
+                f"re-scoring the stored passages with taxonomy {classifier.version} "
+                f"(they were scored with {before})",
+                err=True,
+            )
+        ensure_scored(opened, classifier)
+        yield opened, classifier
 
 
 @cli.command()
@@ -100,11 +128,10 @@ def datasets(store: StoreOpt = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from core.store import Store
     from queries.datasets import list_datasets
 
     try:
-        with Store.open_with(_settings(store)) as opened:
+        with _scored_store(_settings(store)) as (opened, _):
             rows = list_datasets(opened)
     except TropescopeError as exc:
         _fail(exc)
@@ -175,17 +202,13 @@ def prevalence(
     import csv
     import json as jsonlib
 
-    from core.store import Store
-    from core.tropes.classifier import load_classifier
-    from core.tropes.custom import with_custom
     from queries.prevalence import prevalence as compute
 
     if output not in ("table", "csv", "json"):
         typer.secho("error: --format must be table, csv or json", err=True)
         raise typer.Exit(2)
     try:
-        with Store.open_with(_settings(store)) as opened:
-            classifier = with_custom(load_classifier(), opened.cursor())
+        with _scored_store(_settings(store)) as (opened, classifier):
             rows = compute(opened, classifier, dataset, trope, by)
     except TropescopeError as exc:
         _fail(exc)
@@ -367,11 +390,10 @@ def label_sample(
     (add "tropes": [...] to each line, [] for none)."""
     import json as jsonlib
 
-    from core.store import Store
     from queries.labelling import labelling_sample
 
     try:
-        with Store.open_with(_settings(store)) as opened:
+        with _scored_store(_settings(store)) as (opened, _):
             rows = labelling_sample(opened, dataset, n, seed)
     except TropescopeError as exc:
         _fail(exc)

@@ -259,3 +259,30 @@ def test_calibrated_rates_replace_the_heads_in_the_correction(tmp_path, embedder
     empty.write_text(json.dumps({"text": "no labels here"}) + "\n")
     failed = cli("calibrate", str(empty), "--store", str(tmp_path / "store"), check=False)
     assert failed.returncode == 2 and "nothing to measure" in failed.stderr
+
+
+def test_cli_reads_rescore_labels_left_by_an_older_head(tmp_path, embedder) -> None:
+    from tests.conftest import cli
+    from tests.corpus import BLACKMAIL, SHUTDOWN
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "part.jsonl").write_text(
+        "".join(
+            json.dumps({"id": f"d{i}", "text": t}) + "\n"
+            for i, t in enumerate([SHUTDOWN, BLACKMAIL])
+        )
+    )
+    with Store.open(tmp_path / "store") as store:
+        index_paths(store, embedder, classifier, [folder], IndexOptions(dataset="d", embed="all"))
+    args = ("--dataset", "d", "--format", "json", "--store", str(tmp_path / "store"))
+    fresh = json.loads(cli("prevalence", *args).stdout)["rows"]
+    # As if an older head had scored the store: other labels, another version.
+    with Store.open(tmp_path / "store") as store, store.transaction() as cur:
+        cur.execute("UPDATE passage_tropes SET label = NOT label")
+        cur.execute("UPDATE store_state SET value = '0.1.0' WHERE key = 'taxonomy_version'")
+    again = cli("prevalence", *args)
+    assert "re-scoring the stored passages" in again.stderr and "0.1.0" in again.stderr
+    assert json.loads(again.stdout)["rows"] == fresh
+    quiet = cli("prevalence", *args)  # now current: nothing to redo
+    assert "re-scoring" not in quiet.stderr
