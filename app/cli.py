@@ -54,9 +54,9 @@ def _scored_store(settings: Settings) -> Iterator[tuple[Store, TropeClassifier]]
     with Store.open_with(settings) as opened:
         classifier = with_custom(load_classifier(), opened.cursor())
         before = scored_version(opened)
-        if before is not None and before != classifier.version:
+        if before is not None and before != classifier.scoring_key:
             typer.secho(
-                f"re-scoring the stored passages with taxonomy {classifier.version} "
+                f"re-scoring the stored passages with head {classifier.scoring_key} "
                 f"(they were scored with {before})",
                 err=True,
             )

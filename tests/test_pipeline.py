@@ -286,3 +286,14 @@ def test_cli_reads_rescore_labels_left_by_an_older_head(tmp_path, embedder) -> N
     assert json.loads(again.stdout)["rows"] == fresh
     quiet = cli("prevalence", *args)  # now current: nothing to redo
     assert "re-scoring" not in quiet.stderr
+    # A retrained head keeps the taxonomy version; its weights' digest still tells.
+    assert classifier.scoring_key.startswith(classifier.version + "@")
+    with Store.open(tmp_path / "store") as store, store.transaction() as cur:
+        cur.execute("UPDATE passage_tropes SET label = NOT label")
+        cur.execute(
+            "UPDATE store_state SET value = ? WHERE key = 'taxonomy_version'",
+            [classifier.version + "@000000000000"],
+        )
+    retrained = cli("prevalence", *args)
+    assert "re-scoring the stored passages" in retrained.stderr
+    assert json.loads(retrained.stdout)["rows"] == fresh

@@ -230,6 +230,7 @@ class TropeClassifier:
         if missing:
             raise ValueError(f"head was trained on tropes the taxonomy lacks: {sorted(missing)}")
         self.lexical = Lexical(weights.vocabulary, weights.idf)
+        self._scoring_key: str | None = None
         self._group_of = np.array(
             [GROUPS.index(taxonomy.polarity_of(t)) for t in self.builtin_ids] + [GROUPS.index(NONE)]
         )
@@ -259,6 +260,21 @@ class TropeClassifier:
             if c.trope_id == trope_id:
                 return c.polarity
         return self.taxonomy.polarity_of(trope_id)
+
+    @property
+    def scoring_key(self) -> str:
+        """The version plus a digest of the head's weights and thresholds: what stored labels
+        record, so a retrained head re-scores a store even when the taxonomy version stays."""
+        if self._scoring_key is None:
+            w = self.weights
+            digest = hashlib.blake2b(digest_size=6)
+            for array in (w.coef, w.lex_coef, w.intercept, w.thresholds, w.short_thresholds):
+                digest.update(np.ascontiguousarray(array, dtype=np.float32).tobytes())
+            for array in (w.ai_coef, w.ai_lex_coef):
+                digest.update(np.ascontiguousarray(array, dtype=np.float32).tobytes())
+            digest.update(np.array([w.ai_vocab_coef, w.ai_intercept, w.ai_threshold]).tobytes())
+            self._scoring_key = f"{self.version}@{digest.hexdigest()}"
+        return self._scoring_key
 
     @property
     def version(self) -> str:

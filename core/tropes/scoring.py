@@ -63,6 +63,7 @@ def write_passage_scores(
 
 
 def scored_version(store: Store) -> str | None:
+    """What the stored labels were scored with: ``TropeClassifier.scoring_key``."""
     rows = (
         store.cursor()
         .execute("SELECT value FROM store_state WHERE key = 'taxonomy_version'")
@@ -82,7 +83,7 @@ def _set_version(cur: duckdb.DuckDBPyConnection, version: str) -> None:
 def mark_scored(store: Store, classifier: TropeClassifier) -> None:
     """Record the taxonomy version of an empty or freshly scored store."""
     with store.transaction() as cur:
-        _set_version(cur, classifier.version)
+        _set_version(cur, classifier.scoring_key)
 
 
 def rescore_store(store: Store, classifier: TropeClassifier, chunk: int = 20_000) -> int:
@@ -95,14 +96,14 @@ def rescore_store(store: Store, classifier: TropeClassifier, chunk: int = 20_000
             part = np.asarray(ids[start : start + chunk], dtype=np.int64)
             texts = store.passage_texts(part)
             write_passage_scores(cur, classifier, part, store.embeddings(part), texts)
-        _set_version(cur, classifier.version)
-    log.info("re-scored %d passages with taxonomy %s", len(ids), classifier.version)
+        _set_version(cur, classifier.scoring_key)
+    log.info("re-scored %d passages with head %s", len(ids), classifier.scoring_key)
     return len(ids)
 
 
 def ensure_scored(store: Store, classifier: TropeClassifier) -> bool:
-    """Re-score if the store was scored with another taxonomy version; True if it did."""
-    if scored_version(store) == classifier.version:
+    """Re-score if the store was scored with another head or taxonomy; True if it did."""
+    if scored_version(store) == classifier.scoring_key:
         return False
     rescore_store(store, classifier)
     return True
