@@ -11,8 +11,9 @@ from core.tropes.custom import custom_summaries
 
 def list_tropes(store: Store, classifier: TropeClassifier) -> list[dict[str, Any]]:
     thresholds = dict(zip(classifier.trope_ids, classifier.thresholds.tolist(), strict=True))
-    short = classifier.weights.short_thresholds.tolist() or list(thresholds.values())
-    short_of = dict(zip(classifier.builtin_ids, short, strict=False))
+    short_of = dict(
+        zip(classifier.trope_ids, classifier.short_text_thresholds.tolist(), strict=True)
+    )
     rows = [
         {
             **t.summary(),

@@ -245,15 +245,21 @@ class TropeClassifier:
             [self.weights.thresholds[:-1], np.array([c.threshold for c in self.custom])]
         ).astype(np.float32)
 
+    @property
+    def short_text_thresholds(self) -> np.ndarray:
+        """Label thresholds for short texts: the head's short-text ones for built-in tropes
+        (the passage ones if it has none), a custom trope's own threshold."""
+        short = self.weights.short_thresholds
+        if not len(short):
+            return self.thresholds
+        custom = np.array([c.threshold for c in self.custom])
+        return np.concatenate([short[:-1], custom]).astype(np.float32)
+
     def row_thresholds(self, scores: Scores) -> np.ndarray:
         """(n, T) label thresholds: the short-text ones for short texts."""
-        long = self.thresholds
-        out = np.tile(long, (len(scores.ai), 1))
-        short = self.weights.short_thresholds
-        if scores.short is not None and len(short):
-            n_builtin = len(self.builtin_ids)
-            out[np.ix_(scores.short, np.arange(n_builtin))] = short[:n_builtin]
-        return out
+        if scores.short is None:
+            return np.tile(self.thresholds, (len(scores.ai), 1))
+        return np.where(scores.short[:, None], self.short_text_thresholds, self.thresholds)
 
     def polarity_of(self, trope_id: str) -> str:
         for c in self.custom:
@@ -268,9 +274,8 @@ class TropeClassifier:
         if self._scoring_key is None:
             w = self.weights
             digest = hashlib.blake2b(digest_size=6)
-            for array in (w.coef, w.lex_coef, w.intercept, w.thresholds, w.short_thresholds):
-                digest.update(np.ascontiguousarray(array, dtype=np.float32).tobytes())
-            for array in (w.ai_coef, w.ai_lex_coef):
+            arrays = (w.coef, w.lex_coef, w.intercept, w.thresholds, w.short_thresholds)
+            for array in (*arrays, w.ai_coef, w.ai_lex_coef):
                 digest.update(np.ascontiguousarray(array, dtype=np.float32).tobytes())
             digest.update(np.array([w.ai_vocab_coef, w.ai_intercept, w.ai_threshold]).tobytes())
             self._scoring_key = f"{self.version}@{digest.hexdigest()}"

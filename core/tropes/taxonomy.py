@@ -4,7 +4,8 @@ Each trope has an id, a polarity, a definition, positive exemplars and hard
 negatives (the opposite stance, the same behaviour by humans, machines as
 metaphor). The file also holds unlabelled background text (not about AI),
 mundane AI mentions, AI-related passages without trope labels, longer labelled
-narrative passages and short first-person statements, all written by the team for training the classifier head.
+narrative passages and short first-person statements, all written by the team for
+training the classifier head.
 """
 
 from __future__ import annotations
