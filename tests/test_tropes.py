@@ -171,3 +171,11 @@ def test_a_first_person_ai_statement_takes_a_side_when_no_trope_fits(classifier)
     assert classifier.polarity(scores) == ["none"] * 3
     # Slicing keeps the flag (texts are aggregated from their passages' rows).
     assert scores.rows(np.array([1, 0])).speaks.tolist() == [False, True]
+
+
+def test_scoring_no_texts_gives_empty_scores(classifier) -> None:
+    scores = classifier.score(np.zeros((0, 384), dtype=np.float32), [])
+    assert scores.tropes.shape == (0, len(classifier.trope_ids))
+    assert scores.groups.shape == (0, 4) and scores.ai.shape == (0,)
+    assert classifier.labels(scores).shape == (0, len(classifier.trope_ids))
+    assert classifier.polarity(scores) == []

@@ -311,6 +311,16 @@ class TropeClassifier:
         """Scores of passages from their embeddings and their texts."""
         w = self.weights
         vectors = np.asarray(vectors, dtype=np.float32)
+        if not texts:  # the TF-IDF transform wants at least one row
+            t = len(self.trope_ids)
+            empty = np.zeros(0, dtype=bool)
+            return Scores(
+                np.zeros(0, np.float32),
+                np.zeros((0, t), np.float32),
+                np.zeros((0, len(GROUPS)), np.float32),
+                empty,
+                empty,
+            )
         lex = self.lexical.transform(texts)
         probs = _softmax(vectors @ w.coef.T + np.asarray(lex @ w.lex_coef.T) + w.intercept)
         vocab = vocabulary_feature(texts)
