@@ -8,7 +8,7 @@ from typing import Any
 from core.errors import InvalidInput, NotFound
 from core.store import Store
 from core.tropes.classifier import TropeClassifier
-from queries.datasets import known_datasets
+from queries.datasets import DOCUMENT_TROPES, known_datasets
 from queries.stats import newcombe_difference, ratio_interval, two_proportion_p_value
 
 _OBSERVED = "(d.candidate OR s.embed_mode = 'all')"
@@ -23,8 +23,8 @@ def _polarity_documents(
     sql = f"""
         WITH pol AS (SELECT unnest(?::VARCHAR[]) AS trope, unnest(?::VARCHAR[]) AS polarity),
         doc_pol AS (
-            SELECT DISTINCT p.document_id, pol.polarity FROM passage_tropes pt
-            JOIN pol USING (trope) JOIN passages p ON p.id = pt.passage_id WHERE pt.label
+            SELECT DISTINCT t.document_id, pol.polarity FROM ({DOCUMENT_TROPES}) t
+            JOIN pol USING (trope)
         )
         SELECT x.polarity, count(*) FROM doc_pol x JOIN documents d ON d.id = x.document_id
         JOIN shards s ON s.id = d.shard_id
@@ -91,10 +91,9 @@ def _selector(store: Store, spec: str) -> tuple[str, list[Any]]:
 
 def _trope_documents(store: Store, trope: str, where: str, params: list[Any]) -> int:
     sql = f"""
-        SELECT count(DISTINCT p.document_id) FROM passage_tropes pt
-        JOIN passages p ON p.id = pt.passage_id JOIN documents d ON d.id = p.document_id
+        SELECT count(*) FROM ({DOCUMENT_TROPES}) t JOIN documents d ON d.id = t.document_id
         JOIN shards s ON s.id = d.shard_id
-        WHERE pt.label AND pt.trope = ? AND s.status = 'complete' AND {_OBSERVED} AND {where}
+        WHERE t.trope = ? AND s.status = 'complete' AND {_OBSERVED} AND {where}
     """
     return int(store.cursor().execute(sql, [trope, *params]).fetchall()[0][0])
 

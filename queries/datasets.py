@@ -7,6 +7,21 @@ from typing import Any
 from core.errors import NotFound
 from core.store import Store
 
+DOCUMENT_TROPES = """
+    SELECT DISTINCT p.document_id, pt.trope
+    FROM passage_tropes pt JOIN passages p ON p.id = pt.passage_id
+    WHERE pt.label AND p.document_id IN (
+        SELECT ap.document_id FROM passage_labels al JOIN passages ap ON ap.id = al.passage_id
+        WHERE al.ai_related
+    )
+"""
+"""(document_id, trope): a document carries a trope when one of its passages is labelled with
+it and the document is AI-related (one of its passages is). Tropes are narratives about AI: a
+rescue story or a human coup that reads like one is not counted, and every positive document
+is also in the AI-related denominator. The passage with the label need not be the AI-related
+one: a story names its AI once and narrates it as "it" for pages. Every statistic that counts
+documents by trope (prevalence, balance, comparison) reads this."""
+
 _TOTALS = """
     WITH ai_docs AS (
         SELECT s.dataset, count(DISTINCT p.document_id) AS n

@@ -19,7 +19,7 @@ from core.errors import InvalidInput, NotFound
 from core.rates import Rates, load_rates
 from core.store import Store
 from core.tropes.classifier import TropeClassifier
-from queries.datasets import known_datasets
+from queries.datasets import DOCUMENT_TROPES, known_datasets
 from queries.stats import Z95, audit_variance, rogan_gladen_interval, scaling_variance, wilson
 
 GROUPINGS = {"all": "'all'", "dump": "s.dump", "shard": "s.path", "month": "m.month"}
@@ -73,12 +73,9 @@ def _document_counts(
     audit = "(d.audit AND s.embed_mode <> 'all')"
     trope_filter = ""
     if trope_filter_ids:
-        trope_filter = " AND pt.trope IN (SELECT unnest(?::VARCHAR[]))"
+        trope_filter = "WHERE trope IN (SELECT unnest(?::VARCHAR[]))"
     trope_sql = f"""
-        WITH doc_trope AS (
-            SELECT DISTINCT p.document_id, pt.trope FROM passage_tropes pt
-            JOIN passages p ON p.id = pt.passage_id WHERE pt.label {trope_filter}
-        )
+        WITH doc_trope AS (SELECT * FROM ({DOCUMENT_TROPES}) {trope_filter})
         SELECT s.dataset, {group} AS grp, t.trope,
                count(*) FILTER (WHERE {observed}) AS positives,
                count(*) FILTER (WHERE {audit}) AS audit_positives,

@@ -29,7 +29,7 @@ def _unambiguous(embedder, trope: str, count: int) -> list[str]:
     keep = [
         text
         for text, r in zip(candidates, results, strict=True)
-        if [classifier.trope_ids[i] for i in r.labels.nonzero()[0]] == [trope]
+        if [classifier.trope_ids[i] for i in r.labels.nonzero()[0]] == [trope] and r.ai_related
     ]
     assert len(keep) >= count, f"only {len(keep)} unambiguous {trope} exemplars"
     return keep[:count]

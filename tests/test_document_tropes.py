@@ -1,0 +1,70 @@
+"""Which documents count as carrying a trope: the definition every statistic shares
+(``queries.datasets.DOCUMENT_TROPES``), checked on a real DuckDB store with hand-written rows
+so the counts do not depend on the classifier head."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.store import Store
+from core.tropes.classifier import load_classifier
+from queries.balance import balance, compare
+from queries.prevalence import prevalence
+
+# document -> its passages as (trope labelled on the passage or None, passage is AI-related)
+DOCUMENTS = {
+    1: [("self_preservation", False), (None, True)],  # an AI story: its AI is named elsewhere
+    2: [("self_preservation", False)],  # reads like the trope, but nothing in it is about AI
+    3: [("accepts_shutdown", True)],
+    4: [(None, True)],  # about AI, no trope
+    5: [("accepts_shutdown", False), (None, False)],  # a human story: not counted
+}
+TOTAL = 10  # documents in the shard (those not listed were read and not stored)
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store.open(tmp_path / "store") as opened:
+        cur = opened.cursor()
+        cur.execute("INSERT INTO datasets (name) VALUES ('d')")
+        cur.execute(
+            "INSERT INTO shards (id, dataset, dump, path, format, fingerprint, status, documents,"
+            " embed_mode) VALUES (1, 'd', '2025-10', 'part-0.jsonl', 'jsonl', 'x', 'complete',"
+            " ?, 'all')",
+            [TOTAL],
+        )
+        passage = 0
+        for doc, passages in DOCUMENTS.items():
+            cur.execute(
+                "INSERT INTO documents VALUES (?, 1, ?, ?, NULL, '2025-10-01', 100, true, false)",
+                [doc, doc, f"doc-{doc}"],
+            )
+            for ordinal, (trope, ai) in enumerate(passages):
+                passage += 1
+                cur.execute(
+                    "INSERT INTO passages VALUES (?, ?, 1, ?, 0, 10, 5, 'text', ?)",
+                    [passage, doc, ordinal, [0.0] * 384],
+                )
+                cur.execute(
+                    "INSERT INTO passage_labels VALUES (?, ?, ?, 'none')",
+                    [passage, 0.9 if ai else 0.1, ai],
+                )
+                if trope:
+                    cur.execute(
+                        "INSERT INTO passage_tropes VALUES (?, ?, 0.9, true)", [passage, trope]
+                    )
+        yield opened
+
+
+def test_a_document_carries_a_trope_only_when_it_is_about_ai(store) -> None:
+    classifier = load_classifier()
+    rows = {r["trope"]: r for r in prevalence(store, classifier, dataset="d")}
+    assert rows["self_preservation"]["positive_documents"] == 1  # document 1, not 2
+    assert rows["accepts_shutdown"]["positive_documents"] == 1  # document 3, not 5
+    assert rows["self_preservation"]["ai_documents"] == 3  # documents 1, 3 and 4
+    assert rows["self_preservation"]["share_of_ai"] == pytest.approx(1 / 3, abs=1e-6)
+    assert rows["self_preservation"]["rate_per_million"] == pytest.approx(1e6 / TOTAL)
+    (row,) = balance(store, classifier, dataset="d")
+    assert (row["aligned_documents"], row["misaligned_documents"]) == (1, 1)
+    diff = {r["trope"]: r for r in compare(store, classifier, "d", "d:2025-10")}
+    assert diff["self_preservation"]["a"]["positive_documents"] == 1
