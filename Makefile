@@ -73,6 +73,7 @@ eval: install
 	$(BIN)/tropescope eval eval/unseen_categories.jsonl
 	$(BIN)/tropescope eval eval/more_categories.jsonl
 	$(BIN)/tropescope eval eval/extra_categories.jsonl
+	$(BIN)/tropescope eval eval/everyday_ai.jsonl
 
 eval-unseen: install  ## leave-category-out estimate on the statements (about 10 min)
 	$(PY) -m bench.trope_loco
