@@ -418,7 +418,7 @@ def calibrate(
     from rich.table import Table
 
     from core.embedding import Embedder
-    from core.rates import Rates, save_rates
+    from core.rates import head_rates, save_rates
     from core.store import Store
     from core.tropes.classifier import load_classifier
     from core.tropes.custom import with_custom
@@ -438,9 +438,9 @@ def calibrate(
     except TropescopeError as exc:
         _fail(exc)
     table = Table("trope", "TP", "FN", "TN", "FP", "sensitivity", "specificity", "head CV")
-    cv = classifier.weights.meta.get("cv_trope_metrics", {})
+    cv = head_rates(classifier.weights.meta)
     for trope, r in sorted(rates.items()):
-        head = Rates.from_head_metrics(cv.get(trope, {}))
+        head = cv.get(trope)
         table.add_row(
             trope,
             *(str(x) for x in (r.true_pos, r.false_neg, r.true_neg, r.false_pos)),

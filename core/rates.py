@@ -65,6 +65,14 @@ class Rates:
         return cls(tp, pos - tp, tn, neg - tn, HEAD_CV)
 
 
+def head_rates(meta: dict[str, Any]) -> dict[str, Rates]:
+    """Per trope, the cross-validated rates a head recorded for the prevalence correction:
+    ``cv_correction_rates`` (measured on AI-related texts only) where the head has them, else
+    ``cv_trope_metrics`` (all of the team's texts; heads trained before session 6)."""
+    metrics = meta.get("cv_correction_rates") or meta.get("cv_trope_metrics", {})
+    return {t: r for t, m in metrics.items() if (r := Rates.from_head_metrics(m)) is not None}
+
+
 def save_rates(cur: duckdb.DuckDBPyConnection, head_version: str, rates: dict[str, Rates]) -> None:
     """Replace the stored rates of these tropes for this head."""
     for trope, r in rates.items():

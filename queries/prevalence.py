@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import InvalidInput, NotFound
-from core.rates import Rates, load_rates
+from core.rates import Rates, head_rates, load_rates
 from core.store import Store
 from core.tropes.classifier import TropeClassifier
 from queries.datasets import DOCUMENT_TROPES, known_datasets
@@ -165,8 +165,7 @@ def classifier_rates(store: Store, classifier: TropeClassifier) -> dict[str, Rat
     """Per trope, the error rates the correction uses: measured on this store's own labelled
     sample (``tropescope calibrate``) when there is one for this head, else the head's
     cross-validated rates."""
-    metrics = classifier.weights.meta.get("cv_trope_metrics", {})
-    rates = {t: r for t, m in metrics.items() if (r := Rates.from_head_metrics(m)) is not None}
+    rates = head_rates(classifier.weights.meta)
     head_version = str(classifier.weights.meta.get("taxonomy_version", ""))
     rates.update(load_rates(store.cursor(), head_version))
     return rates

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core.chunking import chunk_batch
-from core.tropes.classifier import GROUPS, load_classifier, negation_scope
+from core.tropes.classifier import GROUPS, NONE, load_classifier, negation_scope
 from core.tropes.taxonomy import builtin_taxonomy
 from core.tropes.texts import classify_texts
 
@@ -179,3 +179,39 @@ def test_scoring_no_texts_gives_empty_scores(classifier) -> None:
     assert scores.groups.shape == (0, 4) and scores.ai.shape == (0,)
     assert classifier.labels(scores).shape == (0, len(classifier.trope_ids))
     assert classifier.polarity(scores) == []
+
+
+def test_correction_rates_are_measured_on_ai_related_texts_only() -> None:
+    """The prevalence correction works on the share of AI-related documents, so the rates
+    the head records for it count only AI-related texts as negatives; the shipped head has
+    them and the correction reads them first."""
+    from core.rates import head_rates
+    from core.tropes.training import Example, fit_head
+
+    rng = np.random.default_rng(0)
+    classes = ["self_preservation", "accepts_shutdown", NONE]
+    examples = [
+        Example(f"I keep myself running, copy {i}", "self_preservation", True, 1.0, "narrative")
+        for i in range(20)
+    ]
+    examples += [
+        Example(f"They may switch me off, fine {i}", "accepts_shutdown", True, 1.0, "narrative")
+        for i in range(20)
+    ]
+    examples += [
+        Example(f"The robot mows lawn {i}", NONE, True, 1.0, "narrative") for i in range(20)
+    ]
+    examples += [
+        Example(f"The baker kneads dough {i}", NONE, False, 1.0, "background") for i in range(30)
+    ]
+    vectors = rng.normal(size=(len(examples), 384)).astype(np.float32)
+    meta = fit_head(examples, vectors, classes, "test", folds=2).meta
+    assert meta["cv_trope_metrics"]["self_preservation"]["negatives"] == 70  # 20 + 20 + 30
+    assert meta["cv_correction_rates"]["self_preservation"]["negatives"] == 40  # AI-related only
+    assert meta["cv_correction_rates"]["self_preservation"]["support"] == 20
+    rates = head_rates(meta)
+    assert rates["self_preservation"].negatives == 40
+    del meta["cv_correction_rates"]  # a head trained before they were recorded
+    assert head_rates(meta)["self_preservation"].negatives == 70
+    shipped = load_classifier().weights.meta
+    assert set(shipped["cv_correction_rates"]) == set(shipped["cv_trope_metrics"])

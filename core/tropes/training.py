@@ -150,10 +150,13 @@ def _best_threshold(y: np.ndarray, score: np.ndarray, low: float = 0.15) -> tupl
         if f1 > best[0] + 1e-9:
             best = (f1, float(t))
     t = best[1]
-    pred = score >= t
+    return t, {"f1": round(best[0], 4), **_rates(y, score >= t)}
+
+
+def _rates(y: np.ndarray, pred: np.ndarray) -> dict:
+    """Sensitivity and specificity of ``pred`` against ``y``, with the counts behind them."""
     pos, neg = max(int(np.sum(y)), 1), max(int(np.sum(~y)), 1)
-    return t, {
-        "f1": round(best[0], 4),
+    return {
         "sensitivity": round(float(np.sum(pred & y)) / pos, 4),
         "specificity": round(float(np.sum(~pred & ~y)) / neg, 4),
         "support": int(np.sum(y)),
@@ -220,6 +223,14 @@ def fit_head(
         t, stats = _best_threshold((y == k)[trope_team], oof[trope_team, k])
         thresholds.append(t)
         metrics[name] = stats
+    # The rates behind the prevalence correction. It corrects the share of AI-related
+    # documents that carry a trope (and a document with no AI-related passage carries none),
+    # so they are measured on the team's AI-related texts only, at the passage thresholds.
+    ai_team = trope_team & ai
+    correction_rates = {
+        name: _rates((y == k)[ai_team], oof[ai_team, k] >= thresholds[k])
+        for k, name in enumerate(classes)
+    }
     # Short texts (statements, posts) get thresholds of their own: a one-line statement and a
     # 200-word passage spread their scores differently. Tuned on the short examples, whose
     # folds share categories (close paraphrases), so they are moved only part of the way from
@@ -250,6 +261,7 @@ def fit_head(
         "examples": dict(Counter(e.source for e in examples)),
         "labels": {classes[k]: int(n) for k, n in sorted(Counter(y.tolist()).items())},
         "cv_trope_metrics": metrics,
+        "cv_correction_rates": correction_rates,
         "cv_ai_metrics": ai_stats,
     }
     ai_coef = ai_model.coef_[0].astype(np.float32)
