@@ -251,6 +251,10 @@ class TropeClassifier:
         self._group_of = np.array(
             [GROUPS.index(taxonomy.polarity_of(t)) for t in self.builtin_ids] + [GROUPS.index(NONE)]
         )
+        # (T,) the polarity group (index into GROUPS) of each trope, built-in then custom
+        self._trope_group = np.array(
+            [GROUPS.index(self.polarity_of(t)) for t in self.trope_ids], dtype=np.int64
+        )
 
     @property
     def trope_ids(self) -> list[str]:
@@ -362,7 +366,7 @@ class TropeClassifier:
             thresholds = np.minimum(thresholds, self.thresholds[None, :])
         above = scores.tropes >= thresholds
         strongest = np.argmax(scores.groups, axis=1)
-        agrees = (self._trope_groups()[None, :] == strongest[:, None]) | (
+        agrees = (self._trope_group[None, :] == strongest[:, None]) | (
             strongest[:, None] == GROUPS.index(NONE)
         )
         return above & agrees
@@ -379,7 +383,7 @@ class TropeClassifier:
         strongest = np.argmax(scores.groups, axis=1)
         labels = self.labels(scores, permissive=True)
         # a trope cleared a threshold: the polarity of the strongest such trope
-        labelled = self._trope_groups()[np.argmax(np.where(labels, scores.tropes, -1), axis=1)]
+        labelled = self._trope_group[np.argmax(np.where(labels, scores.tropes, -1), axis=1)]
         speaks = np.zeros(len(scores.ai), bool) if scores.speaks is None else scores.speaks
         sided = (
             scores.groups[:, GROUPS.index("misaligned")] + scores.groups[:, GROUPS.index("aligned")]
@@ -395,10 +399,6 @@ class TropeClassifier:
             ),
         )
         return [GROUPS[g] for g in group]
-
-    def _trope_groups(self) -> np.ndarray:
-        """(T,) the polarity group (index into GROUPS) of each trope, built-in then custom."""
-        return np.array([GROUPS.index(self.polarity_of(t)) for t in self.trope_ids], dtype=np.int64)
 
 
 @cache

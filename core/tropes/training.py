@@ -213,8 +213,8 @@ def fit_head(
         a = model().fit(ai_x[train], ai[train], sample_weight=w_ai[train])
         oof_ai[test] = a.predict_proba(ai_x[test])[:, 1]
 
-    # Label thresholds and the rates behind the prevalence correction come from the team's
-    # narrative texts: first-person statements are easier and would make them optimistic.
+    # Label thresholds (and the rates recorded with them) come from the team's narrative
+    # texts: first-person statements are easier and would make them optimistic.
     team = np.array([e.source != "statement" for e in examples])
     labelled = np.array([e.source != AI_ONLY for e in examples])  # carries a trope label
     trope_team = team & labelled
