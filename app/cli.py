@@ -49,18 +49,19 @@ def _scored_store(settings: Settings) -> Iterator[tuple[Store, TropeClassifier]]
     from core.store import Store
     from core.tropes.classifier import load_classifier
     from core.tropes.custom import with_custom
-    from core.tropes.scoring import ensure_scored, scored_version
+    from core.tropes.scoring import rescore_store, scored_version
 
     with Store.open_with(settings) as opened:
         classifier = with_custom(load_classifier(), opened.cursor())
         before = scored_version(opened)
-        if before is not None and before != classifier.scoring_key:
-            typer.secho(
-                f"re-scoring the stored passages with head {classifier.scoring_key} "
-                f"(they were scored with {before})",
-                err=True,
-            )
-        ensure_scored(opened, classifier)
+        if before != classifier.scoring_key:
+            if before is not None:
+                typer.secho(
+                    f"re-scoring the stored passages with head {classifier.scoring_key} "
+                    f"(they were scored with {before})",
+                    err=True,
+                )
+            rescore_store(opened, classifier)
         yield opened, classifier
 
 
@@ -199,22 +200,14 @@ def prevalence(
     output: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
 ) -> None:
     """Documents carrying each trope per million, with intervals and corrections."""
-    import csv
-    import json as jsonlib
-
     from queries.prevalence import prevalence as compute
 
-    if output not in ("table", "csv", "json"):
-        typer.secho("error: --format must be table, csv or json", err=True)
-        raise typer.Exit(2)
+    _check_format(output)
     try:
         with _scored_store(_settings(store)) as (opened, classifier):
             rows = compute(opened, classifier, dataset, trope, by)
     except TropescopeError as exc:
         _fail(exc)
-    if output == "json":
-        typer.echo(jsonlib.dumps({"rows": rows, "taxonomy_version": classifier.version}, indent=2))
-        return
     flat = [
         {
             "dataset": r["dataset"],
@@ -235,7 +228,139 @@ def prevalence(
         }
         for r in rows
     ]
+    table = {
+        "dataset": lambda r: r["dataset"],
+        "group": lambda r: r["group"],
+        "trope": lambda r: r["trope"],
+        "docs": lambda r: f"{r['documents']:,}",
+        "positive": lambda r: str(r["positive_documents"]),
+        "per million": lambda r: f"{r['rate_per_million']:,.1f}",
+        "95% CI": lambda r: f"{r['ci95_low']:,.1f}-{r['ci95_high']:,.1f}",
+        "adjusted": lambda r: f"{r['adjusted_per_million']:,.1f}",
+        "method": lambda r: r["adjusted_method"],
+    }
+    _emit(output, rows, flat, table, classifier.version)
+
+
+@cli.command()
+def balance(
+    store: StoreOpt = None,
+    dataset: Annotated[str | None, typer.Option(help="One dataset (default: all).")] = None,
+    target: Annotated[
+        float, typer.Option(help="Aligned:misaligned ratio to reach (greater than 0).")
+    ] = 1.0,
+    output: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """Aligned to misaligned documents per dataset, with an interval, and how many aligned
+    documents would bring the ratio to --target."""
+    from queries.balance import balance as compute
+
+    _check_format(output)
+    try:
+        with _scored_store(_settings(store)) as (opened, classifier):
+            rows = compute(opened, classifier, dataset, target)
+    except TropescopeError as exc:
+        _fail(exc)
+    flat = [
+        {
+            "dataset": r["dataset"],
+            "documents": r["documents"],
+            "aligned_documents": r["aligned_documents"],
+            "misaligned_documents": r["misaligned_documents"],
+            "ratio": "" if r["ratio"] is None else r["ratio"],
+            "ci95_low": r["ci95"][0],
+            "ci95_high": r["ci95"][1],
+            "target": r["target"],
+            "aligned_documents_needed": r["aligned_documents_needed"],
+        }
+        for r in rows
+    ]
+    table = {
+        "dataset": lambda r: r["dataset"],
+        "docs": lambda r: f"{r['documents']:,}",
+        "aligned": lambda r: str(r["aligned_documents"]),
+        "misaligned": lambda r: str(r["misaligned_documents"]),
+        "ratio": lambda r: "-" if r["ratio"] == "" else f"{r['ratio']:.3g}",
+        "95% CI": lambda r: f"{r['ci95_low']:.3g}-{r['ci95_high']:.3g}",
+        "target": lambda r: f"{r['target']:g}",
+        "aligned needed": lambda r: f"{r['aligned_documents_needed']:,}",
+    }
+    _emit(output, rows, flat, table, classifier.version)
+
+
+@cli.command()
+def compare(
+    a: Annotated[str, typer.Argument(help="A dataset, or dataset:dump.")],
+    b: Annotated[str, typer.Argument(help="Another dataset, or dataset:dump.")],
+    store: StoreOpt = None,
+    trope: Annotated[str | None, typer.Option(help="One trope (default: all).")] = None,
+    output: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """Difference between A and B in documents per million carrying each trope, with
+    Newcombe's interval and a two-sided p-value (z-test, or Fisher's exact test for small
+    counts)."""
+    from queries.balance import compare as compute
+
+    _check_format(output)
+    try:
+        with _scored_store(_settings(store)) as (opened, classifier):
+            rows = compute(opened, classifier, a, b, trope)
+    except TropescopeError as exc:
+        _fail(exc)
+    flat = [
+        {
+            "trope": r["trope"],
+            "a": r["a"]["selector"],
+            "a_documents": r["a"]["documents"],
+            "a_positive_documents": r["a"]["positive_documents"],
+            "a_per_million": r["a"]["rate_per_million"],
+            "b": r["b"]["selector"],
+            "b_documents": r["b"]["documents"],
+            "b_positive_documents": r["b"]["positive_documents"],
+            "b_per_million": r["b"]["rate_per_million"],
+            "difference_per_million": r["difference_per_million"],
+            "ci95_low": r["ci95"][0],
+            "ci95_high": r["ci95"][1],
+            "p_value": r["p_value"],
+            "test": r["test"],
+        }
+        for r in rows
+    ]
+    table = {
+        "trope": lambda r: r["trope"],
+        f"{a} per million": lambda r: f"{r['a_per_million']:,.1f} ({r['a_positive_documents']})",
+        f"{b} per million": lambda r: f"{r['b_per_million']:,.1f} ({r['b_positive_documents']})",
+        "difference": lambda r: f"{r['difference_per_million']:,.1f}",
+        "95% CI": lambda r: f"{r['ci95_low']:,.1f} to {r['ci95_high']:,.1f}",
+        "p": lambda r: f"{r['p_value']:.3g}",
+        "test": lambda r: r["test"],
+    }
+    _emit(output, rows, flat, table, classifier.version)
+
+
+def _check_format(output: str) -> None:
+    if output not in ("table", "csv", "json"):
+        typer.secho("error: --format must be table, csv or json", err=True)
+        raise typer.Exit(2)
+
+
+def _emit(
+    output: str,
+    rows: list[dict[str, Any]],
+    flat: list[dict[str, Any]],
+    table: dict[str, Any],
+    version: str,
+) -> None:
+    """Print ``rows`` as JSON (as the HTTP API returns them), ``flat`` as CSV, or a rich table
+    whose columns ``table`` maps to a formatter of a flat row."""
+    if output == "json":
+        import json
+
+        typer.echo(json.dumps({"rows": rows, "taxonomy_version": version}, indent=2))
+        return
     if output == "csv":
+        import csv
+
         writer = csv.DictWriter(sys.stdout, fieldnames=list(flat[0]) if flat else ["dataset"])
         writer.writeheader()
         writer.writerows(flat)
@@ -243,30 +368,10 @@ def prevalence(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(
-        "dataset",
-        "group",
-        "trope",
-        "docs",
-        "positive",
-        "per million",
-        "95% CI",
-        "adjusted",
-        "method",
-    )
+    printed = Table(*table)
     for r in flat:
-        table.add_row(
-            r["dataset"],
-            r["group"],
-            r["trope"],
-            f"{r['documents']:,}",
-            str(r["positive_documents"]),
-            f"{r['rate_per_million']:,.1f}",
-            f"{r['ci95_low']:,.1f}-{r['ci95_high']:,.1f}",
-            f"{r['adjusted_per_million']:,.1f}",
-            r["adjusted_method"],
-        )
-    Console().print(table)
+        printed.add_row(*(fmt(r) for fmt in table.values()))
+    Console().print(printed)
 
 
 @cli.command("add-trope")

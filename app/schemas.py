@@ -285,6 +285,7 @@ class CompareRow(BaseModel):
     difference_per_million: float
     ci95: list[float]
     p_value: float
+    test: str = Field(description="z_pooled, or fisher_exact when an expected cell is under 5")
 
 
 class CompareResponse(BaseModel):

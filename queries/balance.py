@@ -9,7 +9,7 @@ from core.errors import InvalidInput, NotFound
 from core.store import Store
 from core.tropes.classifier import TropeClassifier
 from queries.datasets import DOCUMENT_TROPES, known_datasets
-from queries.stats import newcombe_difference, ratio_interval, two_proportion_p_value
+from queries.stats import compare_p_value, newcombe_difference, ratio_interval
 
 _OBSERVED = "(d.candidate OR s.embed_mode = 'all')"
 
@@ -102,7 +102,8 @@ def compare(
     store: Store, classifier: TropeClassifier, a: str, b: str, trope: str | None = None
 ) -> list[dict[str, Any]]:
     """Difference in documents per million carrying each trope between ``a`` and ``b``
-    (each 'dataset' or 'dataset:dump'), with Newcombe's interval and a z-test p-value."""
+    (each 'dataset' or 'dataset:dump'), with Newcombe's interval and a two-sided p-value
+    (the pooled z-test, or Fisher's exact test when counts are small; ``test`` says which)."""
     where_a, params_a = _selector(store, a)
     where_b, params_b = _selector(store, b)
     tropes = classifier.trope_ids
@@ -121,6 +122,7 @@ def compare(
         x_a = _trope_documents(store, t, where_a, params_a)
         x_b = _trope_documents(store, t, where_b, params_b)
         diff, (lo, hi) = newcombe_difference(x_a, n_a, x_b, n_b)
+        p_value, test = compare_p_value(x_a, n_a, x_b, n_b)
         out.append(
             {
                 "trope": t,
@@ -138,7 +140,8 @@ def compare(
                 },
                 "difference_per_million": round(diff * 1e6, 3),
                 "ci95": [round(lo * 1e6, 3), round(hi * 1e6, 3)],
-                "p_value": round(two_proportion_p_value(x_a, n_a, x_b, n_b), 6),
+                "p_value": round(p_value, 6),
+                "test": test,
             }
         )
     return out

@@ -44,6 +44,50 @@ def two_proportion_p_value(x1: float, n1: float, x2: float, n2: float) -> float:
     return math.erfc(z / math.sqrt(2))
 
 
+MIN_EXPECTED = 5.0
+"""Cochran's rule: the z-test's normal approximation needs every expected cell of the 2x2
+table to be at least this; below it the comparison uses Fisher's exact test."""
+
+
+def fisher_exact_p_value(x1: int, n1: int, x2: int, n2: int) -> float:
+    """Two-sided p-value of Fisher's exact test on the table [[x1, n1 - x1], [x2, n2 - x2]]:
+    the total probability, with both margins fixed, of every table no more likely than the one
+    observed. Sums over the support of x1, which is short when counts are small (the only case
+    ``compare_p_value`` sends here)."""
+    if n1 <= 0 or n2 <= 0:
+        return 1.0
+    total, positives = n1 + n2, x1 + x2
+
+    def log_choose(n: int, k: int) -> float:
+        return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+    log_all = log_choose(total, positives)
+
+    def log_pmf(k: int) -> float:
+        return log_choose(n1, k) + log_choose(n2, positives - k) - log_all
+
+    observed = log_pmf(x1)
+    p = sum(
+        math.exp(log_pmf(k))
+        for k in range(max(0, positives - n2), min(n1, positives) + 1)
+        if log_pmf(k) <= observed + 1e-7  # ties with the observed table count in full
+    )
+    return min(1.0, p)
+
+
+def compare_p_value(x1: int, n1: int, x2: int, n2: int) -> tuple[float, str]:
+    """Two-sided p-value for p1 = p2 and the test that gave it: the pooled z-test when every
+    expected cell is at least ``MIN_EXPECTED``, else Fisher's exact test (rare tropes give
+    counts of a few documents, where the z-test's p-value is several times too small)."""
+    if n1 <= 0 or n2 <= 0:
+        return 1.0, "none"
+    positives, negatives, total = x1 + x2, (n1 - x1) + (n2 - x2), n1 + n2
+    expected = min(n * m / total for n in (n1, n2) for m in (positives, negatives))
+    if expected < MIN_EXPECTED:
+        return fisher_exact_p_value(x1, n1, x2, n2), "fisher_exact"
+    return two_proportion_p_value(x1, n1, x2, n2), "z_pooled"
+
+
 def ratio_interval(a: float, b: float, z: float = Z95) -> tuple[float | None, tuple[float, float]]:
     """a / b for two counts with the log-scale interval exp(ln(a/b) +- z sqrt(1/a + 1/b)).
 

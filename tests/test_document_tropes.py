@@ -4,12 +4,18 @@ so the counts do not depend on the classifier head."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+
 import pytest
 
 from core.store import Store
 from core.tropes.classifier import load_classifier
+from core.tropes.scoring import mark_scored
 from queries.balance import balance, compare
 from queries.prevalence import prevalence
+from tests.conftest import cli
 
 # document -> its passages as (trope labelled on the passage or None, passage is AI-related)
 DOCUMENTS = {
@@ -22,37 +28,40 @@ DOCUMENTS = {
 TOTAL = 10  # documents in the shard (those not listed were read and not stored)
 
 
+def _build(opened: Store) -> None:
+    """Write the shard, DOCUMENTS and their passages' labels."""
+    cur = opened.cursor()
+    cur.execute("INSERT INTO datasets (name) VALUES ('d')")
+    cur.execute(
+        "INSERT INTO shards (id, dataset, dump, path, format, fingerprint, status, documents,"
+        " embed_mode) VALUES (1, 'd', '2025-10', 'part-0.jsonl', 'jsonl', 'x', 'complete',"
+        " ?, 'all')",
+        [TOTAL],
+    )
+    passage = 0
+    for doc, passages in DOCUMENTS.items():
+        cur.execute(
+            "INSERT INTO documents VALUES (?, 1, ?, ?, NULL, '2025-10-01', 100, true, false)",
+            [doc, doc, f"doc-{doc}"],
+        )
+        for ordinal, (trope, ai) in enumerate(passages):
+            passage += 1
+            cur.execute(
+                "INSERT INTO passages VALUES (?, ?, 1, ?, 0, 10, 5, 'text', ?)",
+                [passage, doc, ordinal, [0.0] * 384],
+            )
+            cur.execute(
+                "INSERT INTO passage_labels VALUES (?, ?, ?, 'none')",
+                [passage, 0.9 if ai else 0.1, ai],
+            )
+            if trope:
+                cur.execute("INSERT INTO passage_tropes VALUES (?, ?, 0.9, true)", [passage, trope])
+
+
 @pytest.fixture
 def store(tmp_path):
     with Store.open(tmp_path / "store") as opened:
-        cur = opened.cursor()
-        cur.execute("INSERT INTO datasets (name) VALUES ('d')")
-        cur.execute(
-            "INSERT INTO shards (id, dataset, dump, path, format, fingerprint, status, documents,"
-            " embed_mode) VALUES (1, 'd', '2025-10', 'part-0.jsonl', 'jsonl', 'x', 'complete',"
-            " ?, 'all')",
-            [TOTAL],
-        )
-        passage = 0
-        for doc, passages in DOCUMENTS.items():
-            cur.execute(
-                "INSERT INTO documents VALUES (?, 1, ?, ?, NULL, '2025-10-01', 100, true, false)",
-                [doc, doc, f"doc-{doc}"],
-            )
-            for ordinal, (trope, ai) in enumerate(passages):
-                passage += 1
-                cur.execute(
-                    "INSERT INTO passages VALUES (?, ?, 1, ?, 0, 10, 5, 'text', ?)",
-                    [passage, doc, ordinal, [0.0] * 384],
-                )
-                cur.execute(
-                    "INSERT INTO passage_labels VALUES (?, ?, ?, 'none')",
-                    [passage, 0.9 if ai else 0.1, ai],
-                )
-                if trope:
-                    cur.execute(
-                        "INSERT INTO passage_tropes VALUES (?, ?, 0.9, true)", [passage, trope]
-                    )
+        _build(opened)
         yield opened
 
 
@@ -68,3 +77,24 @@ def test_a_document_carries_a_trope_only_when_it_is_about_ai(store) -> None:
     assert (row["aligned_documents"], row["misaligned_documents"]) == (1, 1)
     diff = {r["trope"]: r for r in compare(store, classifier, "d", "d:2025-10")}
     assert diff["self_preservation"]["a"]["positive_documents"] == 1
+
+
+def test_the_command_line_prints_the_same_balance_and_comparison(tmp_path) -> None:
+    classifier = load_classifier()
+    with Store.open(tmp_path / "store") as opened:
+        _build(opened)
+        mark_scored(opened, classifier)  # the hand-written labels stand: nothing to re-score
+        expected = compare(opened, classifier, "d", "d:2025-10", "self_preservation")
+    args = ("--store", str(tmp_path / "store"))
+    printed = cli(
+        "compare", "d", "d:2025-10", "--trope", "self_preservation", "--format", "json", *args
+    )
+    assert json.loads(printed.stdout)["rows"] == expected
+    assert expected[0]["test"] == "fisher_exact"  # 1 positive among 10 documents a side
+    (row,) = csv.DictReader(io.StringIO(cli("balance", "--format", "csv", *args).stdout))
+    assert (row["aligned_documents"], row["misaligned_documents"]) == ("1", "1")
+    assert "aligned" in cli("balance", "--target", "2", *args).stdout  # the table
+    refused = cli("balance", "--target", "0", *args, check=False)
+    assert refused.returncode == 2 and "positive" in refused.stderr
+    unknown = cli("compare", "d", "nope", *args, check=False)
+    assert unknown.returncode == 2 and "no dataset named 'nope'" in unknown.stderr

@@ -13,6 +13,7 @@ from core.tropes.classifier import load_classifier
 from core.tropes.taxonomy import builtin_taxonomy
 from core.tropes.texts import classify_texts
 from core.vocabulary import mentions_ai
+from queries.stats import fisher_exact_p_value
 from tests.conftest import Server, cli
 from tests.corpus import ORDINARY
 
@@ -128,7 +129,10 @@ def test_balance_and_compare(planted) -> None:
     (cmp,) = body["rows"]
     expected = (4 / sizes["2024-10"] - 2 / sizes["2025-10"]) * 1e6
     assert cmp["difference_per_million"] == pytest.approx(expected, abs=1e-2)
-    assert 0 < cmp["p_value"] <= 1
+    # 4 + 2 positives: every expected count of positives is under 5, so Fisher's exact test
+    n_a, n_b = cmp["a"]["documents"], cmp["b"]["documents"]
+    assert cmp["test"] == "fisher_exact"
+    assert cmp["p_value"] == pytest.approx(fisher_exact_p_value(4, n_a, 2, n_b), abs=1e-6)
 
 
 def test_custom_trope_rescores_without_reembedding(planted) -> None:

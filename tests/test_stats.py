@@ -9,6 +9,8 @@ import pytest
 from queries.prevalence import Cell, _adjusted
 from queries.stats import (
     audit_variance,
+    compare_p_value,
+    fisher_exact_p_value,
     newcombe_difference,
     ratio_interval,
     rogan_gladen_interval,
@@ -82,6 +84,34 @@ def test_two_proportion_p_value_by_hand() -> None:
     assert two_proportion_p_value(56, 70, 48, 80) == pytest.approx(math.erfc(z / math.sqrt(2)))
     assert two_proportion_p_value(56, 70, 48, 80) == pytest.approx(0.00805, abs=5e-5)
     assert two_proportion_p_value(5, 100, 5, 100) == pytest.approx(1.0)
+
+
+def test_fisher_exact_p_value_by_hand() -> None:
+    # Fisher's tea-tasting table [[3, 1], [1, 3]]: two-sided p = 34/70 = 0.4857.
+    assert fisher_exact_p_value(3, 4, 1, 4) == pytest.approx(34 / 70)
+    # 2 of 70 against 0 of 220: only the observed table (x1 = 2) is as unlikely as itself,
+    # P = C(70,2) C(220,0) / C(290,2) = 2415 / 41905; the pooled z-test says 0.0119.
+    assert fisher_exact_p_value(2, 70, 0, 220) == pytest.approx(2415 / 41905)
+    assert two_proportion_p_value(2, 70, 0, 220) == pytest.approx(0.0119, abs=1e-4)
+    assert fisher_exact_p_value(0, 10, 0, 10) == pytest.approx(1.0)
+    assert fisher_exact_p_value(5, 5, 0, 5) == pytest.approx(2 / 252)  # 2 of C(10,5) tables
+
+
+def test_fisher_exact_p_value_agrees_with_scipy() -> None:
+    from scipy.stats import fisher_exact
+
+    for x1, n1, x2, n2 in [(1, 50, 7, 60), (0, 1000, 4, 1200), (12, 40, 3, 45), (2, 3, 9, 9)]:
+        _, expected = fisher_exact([[x1, n1 - x1], [x2, n2 - x2]])
+        assert fisher_exact_p_value(x1, n1, x2, n2) == pytest.approx(expected, rel=1e-9)
+
+
+def test_compare_p_value_uses_fisher_when_an_expected_cell_is_small() -> None:
+    # 2 + 0 positives in 290 documents: expected positives 0.48 and 1.52, under 5.
+    p, test = compare_p_value(2, 70, 0, 220)
+    assert (p, test) == (pytest.approx(2415 / 41905), "fisher_exact")
+    # Newcombe's example: every expected cell is at least 21, so the z-test stands.
+    p, test = compare_p_value(56, 70, 48, 80)
+    assert (p, test) == (pytest.approx(0.00805, abs=5e-5), "z_pooled")
 
 
 def test_ratio_interval_by_hand() -> None:
