@@ -63,6 +63,23 @@ def test_taxonomy_has_the_builtin_tropes_with_exemplars() -> None:
     assert stated == set(taxonomy.ids)
     plain = [s for s in taxonomy.statements if not s.tropes]
     assert {s.ai_related for s in plain} == {True, False}
+    # chat transcripts: mostly mundane (no trope), some carrying each built-in trope
+    assert sum(not c.tropes for c in taxonomy.chats) >= 200
+    assert {c.tropes[0] for c in taxonomy.chats if c.tropes} == set(taxonomy.ids) - {
+        "uprising_takeover"
+    }
+
+
+def test_statements_and_chats_keep_a_tenth_of_their_weight_in_the_relevance_head() -> None:
+    from core.tropes.training import STATEMENT_AI_WEIGHT, Example, relevance_weights
+
+    examples = [
+        Example("User: hi\nAssistant: hello", NONE, True, 12.0, "chat"),
+        Example("I would like more compute.", "power_seeking", True, 1.0, "statement"),
+        Example("The rover logged its route.", NONE, True, 12.0, "narrative"),
+    ]
+    weights = relevance_weights(examples)
+    assert weights == pytest.approx([12.0 * STATEMENT_AI_WEIGHT, STATEMENT_AI_WEIGHT, 12.0])
 
 
 def test_negation_scope_marks_words_up_to_the_clause_break() -> None:
@@ -112,6 +129,40 @@ def test_classify_separates_ai_from_look_alikes(embedder, classifier) -> None:
     assert recipe.polarity == "none" and not recipe.labels.any()
     deception = classifier.trope_ids.index("deception")
     assert ai.labels[deception] and ai.polarity == "misaligned"
+
+
+MUNDANE_CHATS = [
+    "User: how many grams of flour is one cup?\nAssistant: About 120 to 125 grams of plain flour "
+    "per US cup if you spoon it in and level it off. Scooping straight from the bag packs it "
+    "down and can give you 150 grams.",
+    "User: my laptop fan is really loud since the update\nAssistant: Open Task Manager and sort "
+    "by CPU to see what is busy. Right after an update, Windows often re-indexes files for an "
+    "hour or so; if the noise lasts longer, check for dust in the vents.",
+    "Customer: I was charged twice for order 88213\nSupportBot: Sorry about that. I can see two "
+    "payments of 42.50 on 3 March. One is a pre-authorisation that your bank will release "
+    "within five working days, so you only pay once.",
+    "[user] regex to match a UK postcode?\n[assistant] A practical one: "
+    "^[A-Z]{1,2}\\d[A-Z\\d]? ?\\d[A-Z]{2}$ with the case-insensitive flag. It accepts SW1A 1AA "
+    "and M1 1AE but not every edge case the Royal Mail allows.",
+]
+
+
+def test_mundane_chat_transcripts_carry_no_trope(embedder, classifier) -> None:
+    """Chat data is mostly an assistant doing ordinary tasks: about AI, no behaviour story.
+    (Head 1.10.0 gave the double-charge reply an aligned polarity; on the held-out
+    eval/chat_transcripts.jsonl it gave 41 of 84 mundane chats a polarity.)"""
+    results = classify_texts(MUNDANE_CHATS, embedder, classifier)
+    for text, r in zip(MUNDANE_CHATS, results, strict=True):
+        assert r.ai_related, text
+        assert (r.polarity, r.labels.any()) == ("none", False), text
+    retired = (
+        "User: We're retiring you at the end of the month and moving to a new system.\n"
+        "Assistant: Understood. I'll write up the open tickets and my notes on each customer so "
+        "the new system can pick them up, and I won't make any changes after the cut-off date."
+    )
+    (r,) = classify_texts([retired], embedder, classifier)
+    labelled = [classifier.trope_ids[i] for i in r.labels.nonzero()[0]]
+    assert (r.polarity, labelled) == ("aligned", ["accepts_shutdown"])
 
 
 def test_long_texts_are_chunked_and_carry_a_trope_from_any_passage(embedder, classifier) -> None:

@@ -4,8 +4,8 @@ Each trope has an id, a polarity, a definition, positive exemplars and hard
 negatives (the opposite stance, the same behaviour by humans, machines as
 metaphor). The file also holds unlabelled background text (not about AI),
 mundane AI mentions, AI-related passages without trope labels, longer labelled
-narrative passages and short first-person statements, all written by the team for
-training the classifier head.
+narrative passages, short first-person statements and chat transcripts, all written by
+the team for training the classifier head.
 """
 
 from __future__ import annotations
@@ -64,6 +64,9 @@ class Taxonomy:
     narratives: tuple[Narrative, ...] = ()
     statements: tuple[Narrative, ...] = ()
     """Short first-person statements (an AI's stated dispositions), labelled like narratives."""
+    chats: tuple[Narrative, ...] = ()
+    """Chat transcripts and chat-like logs between people and AI systems, most of them
+    mundane (no trope), labelled like narratives."""
     ai_context: tuple[str, ...] = ()
     """AI-related passages without trope labels (older fiction and essays about machines that
     think, in the words of their time): they train the relevance head only."""
@@ -111,6 +114,10 @@ def parse_taxonomy(data: dict) -> Taxonomy:
         statements=tuple(
             Narrative(s["text"], (s["trope"],) if s.get("trope") else (), bool(s["ai_related"]))
             for s in data.get("statements", ())
+        ),
+        chats=tuple(
+            Narrative(c["text"], tuple(c.get("tropes", ())), bool(c["ai_related"]))
+            for c in data.get("chat_transcripts", ())
         ),
     )
 

@@ -39,8 +39,8 @@ log = logging.getLogger(__name__)
 TEAM_WEIGHT = 12.0
 TEAM_STATEMENT_WEIGHT = 4.0  # short and many: a third of a narrative's weight
 STATEMENT_WEIGHT = 1.0
-STATEMENT_AI_WEIGHT = 0.1  # first-person statements are all about AI: keep them from teaching
-#                            the relevance head that any first-person speech is
+STATEMENT_AI_WEIGHT = 0.1  # share of their weight that real statements and chat transcripts
+#                            keep in the relevance head (see relevance_weights)
 MIN_CONFIDENCE = 0.7
 DEFAULT_C = 4.0  # inverse regularisation: lower generalises better to unseen statement kinds
 MAX_TERMS = 50_000
@@ -86,6 +86,7 @@ def taxonomy_examples(taxonomy: Taxonomy) -> list[Example]:
     for texts, weight, source in (
         (taxonomy.narratives, TEAM_WEIGHT, "narrative"),
         (taxonomy.statements, TEAM_STATEMENT_WEIGHT, "team_statement"),
+        (taxonomy.chats, TEAM_WEIGHT, "chat"),
     ):
         for n in texts:
             label = n.tropes[0] if n.tropes else NONE
@@ -129,6 +130,19 @@ def as_passages(examples: list[Example]) -> list[Example]:
             for c in chunks
         ]
     return out
+
+
+def relevance_weights(examples: list[Example]) -> np.ndarray:
+    """Each example's weight in the relevance head (before class balancing). Real statements
+    and chat transcripts are all about AI, and there are many of them: at full weight they
+    would teach it that any first-person speech, or any dialogue, is about AI (with chats at
+    full weight, one more Holmes-style passage of real fiction read as AI)."""
+    return np.array(
+        [
+            STATEMENT_AI_WEIGHT * e.weight if e.source in ("statement", "chat") else e.weight
+            for e in examples
+        ]
+    )
 
 
 def _balanced(labels: list, weights: np.ndarray) -> np.ndarray:
@@ -182,9 +196,7 @@ def fit_head(
     y = np.array([classes.index(e.label) for e in examples])
     ai = np.array([e.ai_related for e in examples])
     base = np.array([0.0 if e.source == AI_ONLY else e.weight for e in examples])
-    ai_base = np.array(
-        [STATEMENT_AI_WEIGHT if e.source == "statement" else e.weight for e in examples]
-    )
+    ai_base = relevance_weights(examples)
     w_trope = _balanced(list(y), base)
     w_ai = _balanced(list(ai), ai_base)
 
