@@ -67,12 +67,9 @@ def fisher_exact_p_value(x1: int, n1: int, x2: int, n2: int) -> float:
         return log_choose(n1, k) + log_choose(n2, positives - k) - log_all
 
     observed = log_pmf(x1)
-    p = sum(
-        math.exp(log_pmf(k))
-        for k in range(max(0, positives - n2), min(n1, positives) + 1)
-        if log_pmf(k) <= observed + 1e-7  # ties with the observed table count in full
-    )
-    return min(1.0, p)
+    support = (log_pmf(k) for k in range(max(0, positives - n2), min(n1, positives) + 1))
+    # tables no more likely than the observed one (ties count in full)
+    return min(1.0, sum(math.exp(lp) for lp in support if lp <= observed + 1e-7))
 
 
 def compare_p_value(x1: int, n1: int, x2: int, n2: int) -> tuple[float, str]:

@@ -136,7 +136,7 @@ def relevance_weights(examples: list[Example]) -> np.ndarray:
     """Each example's weight in the relevance head (before class balancing). Real statements
     and chat transcripts are all about AI, and there are many of them: at full weight they
     would teach it that any first-person speech, or any dialogue, is about AI (with chats at
-    full weight, one more Holmes-style passage of real fiction read as AI)."""
+    full weight, one more passage of real period fiction read as AI)."""
     return np.array(
         [
             STATEMENT_AI_WEIGHT * e.weight if e.source in ("statement", "chat") else e.weight
