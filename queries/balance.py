@@ -89,13 +89,15 @@ def _selector(store: Store, spec: str) -> tuple[str, list[Any]]:
     return "s.dataset = ?", [dataset]
 
 
-def _trope_documents(store: Store, trope: str, where: str, params: list[Any]) -> int:
+def _trope_documents(store: Store, where: str, params: list[Any]) -> dict[str, int]:
+    """Per trope, the counted documents of one side that carry it (one query for all tropes)."""
     sql = f"""
-        SELECT count(*) FROM ({DOCUMENT_TROPES}) t JOIN documents d ON d.id = t.document_id
-        JOIN shards s ON s.id = d.shard_id
-        WHERE t.trope = ? AND s.status = 'complete' AND {_OBSERVED} AND {where}
+        SELECT t.trope, count(*) FROM ({DOCUMENT_TROPES}) t
+        JOIN documents d ON d.id = t.document_id JOIN shards s ON s.id = d.shard_id
+        WHERE s.status = 'complete' AND {_OBSERVED} AND {where}
+        GROUP BY t.trope
     """
-    return int(store.cursor().execute(sql, [trope, *params]).fetchall()[0][0])
+    return {trope: int(n) for trope, n in store.cursor().execute(sql, params).fetchall()}
 
 
 def compare(
@@ -117,10 +119,11 @@ def compare(
             "both sides need at least one counted document",
             {"a_documents": n_a, "b_documents": n_b},
         )
+    counts_a = _trope_documents(store, where_a, params_a)
+    counts_b = _trope_documents(store, where_b, params_b)
     out = []
     for t in tropes:
-        x_a = _trope_documents(store, t, where_a, params_a)
-        x_b = _trope_documents(store, t, where_b, params_b)
+        x_a, x_b = counts_a.get(t, 0), counts_b.get(t, 0)
         diff, (lo, hi) = newcombe_difference(x_a, n_a, x_b, n_b)
         p_value, test = compare_p_value(x_a, n_a, x_b, n_b)
         out.append(
