@@ -103,3 +103,14 @@ def test_index_type_follows_size_and_keeps_ids_in_step(tmp_path) -> None:
     index.save()
     again = VectorIndex(384, tmp_path / "p.faiss", ann_threshold=2000, nprobe=16)
     assert again.load() and again.kind == "ivf" and len(again) == 3998
+
+
+def test_search_warm_up_skips_a_passage_the_index_lacks(tmp_path, embedder) -> None:
+    from app.server import _warm_search
+
+    ids = _indexed_store(tmp_path, embedder)
+    with Store.open(tmp_path / "store", reconcile=False) as store:
+        store.vectors.load()
+        store.vectors.remove(np.array([ids[0]]))  # the first passage, which warm-up looks up
+        _warm_search(store, embedder)  # a start-up nicety: must not stop the service starting
+        assert len(store.vectors) == len(ids) - 1
