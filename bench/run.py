@@ -184,10 +184,11 @@ def bench_search(quick: bool) -> list[dict]:
             hits = [len(set(t + 1) & set(g)) / 10 for t, g in zip(truth, got, strict=True)]
             recall = f", recall@10 {np.mean(hits):.3f}"
             del exact
+        requests = 200 if quick else 500  # p99 of 200 is the second slowest: too noisy here
         with timed_server(store_dir) as call:
             times = [
                 call("POST", "/v1/search", {"passage_id": int(i) + 1, "k": 10})
-                for i in np.random.default_rng(2).choice(size, 200)
+                for i in np.random.default_rng(2).choice(size, requests)
             ]
         p50, p99 = np.percentile(times, 50) * 1e3, np.percentile(times, 99) * 1e3
         r50 = np.percentile(raw, 50) * 1e3
