@@ -232,7 +232,7 @@ def bench_memory(quick: bool) -> list[dict]:
     from bench.corpus import generate_dump
 
     rows = []
-    for size_mb in [64] if quick else [256, 1024]:
+    for size_mb in [64] if quick else [1024, 4096]:
         path = generate_dump(DATA / f"dump-{size_mb}mb.jsonl", size_mb)
         store = DATA / f"mem-store-{size_mb}"
         subprocess.run(["rm", "-rf", str(store)], check=True)
