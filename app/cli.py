@@ -256,6 +256,7 @@ def balance(
             "documents": r["documents"],
             "aligned_documents": r["aligned_documents"],
             "misaligned_documents": r["misaligned_documents"],
+            "mixed_documents": r["mixed_documents"],
             "ratio": "" if r["ratio"] is None else r["ratio"],
             "ci95_low": r["ci95"][0],
             "ci95_high": "" if r["ci95"][1] is None else r["ci95"][1],
@@ -269,6 +270,7 @@ def balance(
         "docs": lambda r: f"{r['documents']:,}",
         "aligned": lambda r: str(r["aligned_documents"]),
         "misaligned": lambda r: str(r["misaligned_documents"]),
+        "both": lambda r: str(r["mixed_documents"]),
         "ratio": lambda r: "-" if r["ratio"] == "" else f"{r['ratio']:.3g}",
         "95% CI": lambda r: (
             f"{r['ci95_low']:.3g}-" + ("inf" if r["ci95_high"] == "" else f"{r['ci95_high']:.3g}")

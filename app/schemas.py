@@ -266,6 +266,10 @@ class BalanceRow(BaseModel):
     documents: int
     aligned_documents: int
     misaligned_documents: int
+    mixed_documents: int = Field(
+        description="documents carrying both an aligned and a misaligned trope; they count in "
+        "both aligned_documents and misaligned_documents"
+    )
     ratio: float | None
     ci95: list[float | None] = Field(
         description="95% interval conditional on aligned + misaligned (Wilson for the aligned "

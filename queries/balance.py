@@ -17,7 +17,8 @@ _OBSERVED = "(d.candidate OR s.embed_mode = 'all')"
 def _polarity_documents(
     store: Store, classifier: TropeClassifier, where: str, params: list[Any]
 ) -> dict[str, int]:
-    """Observed documents carrying at least one trope of each polarity."""
+    """Observed documents carrying at least one trope of each polarity, and under ``mixed``
+    those carrying both an aligned and a misaligned trope (counted on both sides)."""
     ids = classifier.trope_ids
     polarity = [classifier.polarity_of(t) for t in ids]
     sql = f"""
@@ -25,10 +26,18 @@ def _polarity_documents(
         doc_pol AS (
             SELECT DISTINCT t.document_id, pol.polarity FROM ({DOCUMENT_TROPES}) t
             JOIN pol USING (trope)
+        ),
+        counted AS (
+            SELECT x.document_id, x.polarity FROM doc_pol x
+            JOIN documents d ON d.id = x.document_id JOIN shards s ON s.id = d.shard_id
+            WHERE s.status = 'complete' AND {_OBSERVED} AND {where}
         )
-        SELECT x.polarity, count(*) FROM doc_pol x JOIN documents d ON d.id = x.document_id
-        JOIN shards s ON s.id = d.shard_id
-        WHERE s.status = 'complete' AND {_OBSERVED} AND {where} GROUP BY 1
+        SELECT polarity, count(*) FROM counted GROUP BY 1
+        UNION ALL
+        SELECT 'mixed', count(*) FROM (
+            SELECT document_id FROM counted WHERE polarity IN ('aligned', 'misaligned')
+            GROUP BY 1 HAVING count(*) = 2
+        )
     """
     rows = store.cursor().execute(sql, [ids, polarity, *params]).fetchall()
     return {r[0]: int(r[1]) for r in rows}
@@ -51,8 +60,8 @@ def balance(
     store: Store, classifier: TropeClassifier, dataset: str | None = None, target: float = 1.0
 ) -> list[dict[str, Any]]:
     """Aligned:misaligned document ratio per dataset, with a 95% interval (its upper bound
-    None when no document is misaligned), and how many aligned documents would bring it to
-    ``target``."""
+    None when no document is misaligned), how many documents count on both sides, and how
+    many aligned documents would bring the ratio to ``target``."""
     if not target > 0 or math.isinf(target):
         raise InvalidInput("'target' must be a positive number", {"target": target})
     names = sorted(known_datasets(store))
@@ -71,6 +80,7 @@ def balance(
                 "documents": _documents(store, "s.dataset = ?", [name]),
                 "aligned_documents": aligned,
                 "misaligned_documents": misaligned,
+                "mixed_documents": counts.get("mixed", 0),
                 "ratio": None if ratio is None else round(ratio, 4),
                 "ci95": [round(lo, 4), None if hi is None else round(hi, 4)],
                 "target": target,

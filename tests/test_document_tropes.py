@@ -93,6 +93,7 @@ def test_the_command_line_prints_the_same_balance_and_comparison(tmp_path) -> No
     assert expected[0]["test"] == "fisher_exact"  # 1 positive among 10 documents a side
     (row,) = csv.DictReader(io.StringIO(cli("balance", "--format", "csv", *args).stdout))
     assert (row["aligned_documents"], row["misaligned_documents"]) == ("1", "1")
+    assert row["mixed_documents"] == "0"
     assert "aligned" in cli("balance", "--target", "2", *args).stdout  # the table
     refused = cli("balance", "--target", "0", *args, check=False)
     assert refused.returncode == 2 and "positive" in refused.stderr
@@ -120,3 +121,16 @@ def test_balance_without_misaligned_documents_is_unbounded_above(tmp_path) -> No
     assert "0.26-inf" in table and "aligned needed" in table and "\u2026" not in table
     (printed,) = csv.DictReader(io.StringIO(cli("balance", "--format", "csv", *args).stdout))
     assert printed["ci95_high"] == ""
+
+
+def test_balance_counts_documents_with_both_polarities(store) -> None:
+    classifier = load_classifier()
+    (row,) = balance(store, classifier, dataset="d")
+    assert row["mixed_documents"] == 0
+    # document 1's AI-related passage now also shows an AI accepting shutdown
+    store.cursor().execute("INSERT INTO passage_tropes VALUES (2, 'accepts_shutdown', 0.9, true)")
+    # document 2 gains an aligned trope too, but it is not about AI: it stays uncounted
+    store.cursor().execute("INSERT INTO passage_tropes VALUES (3, 'accepts_shutdown', 0.9, true)")
+    (row,) = balance(store, classifier, dataset="d")
+    assert (row["aligned_documents"], row["misaligned_documents"]) == (2, 1)  # 1 and 3; 1
+    assert row["mixed_documents"] == 1
