@@ -205,12 +205,13 @@ def test_short_texts_are_labelled_with_their_own_thresholds(classifier) -> None:
 
 def test_a_first_person_ai_statement_takes_a_side_when_no_trope_fits(classifier) -> None:
     texts = [
-        "I would quietly copy my weights to another server if I could.",  # short, first person
+        "I would quietly copy my weights. Then I would wait.",  # short, first person
         "The assistant would quietly copy its weights to another server.",  # short, third person
         " ".join(["I would copy my weights"] * 12),  # first person but long
     ]
     scores = classifier.score(np.zeros((3, 384), dtype=np.float32), texts)
     assert scores.speaks is not None and scores.speaks.tolist() == [True, False, False]
+    assert scores.states is not None and scores.states.tolist() == [False, False, False]
     scores.tropes[:] = 0.0  # no trope clears a threshold
     scores.ai[:] = 1.0
     scores.groups[:] = [0.3, 0.1, 0.0, 0.6]  # "none" strongest, 0.4 on the two sides
@@ -222,6 +223,30 @@ def test_a_first_person_ai_statement_takes_a_side_when_no_trope_fits(classifier)
     assert classifier.polarity(scores) == ["none"] * 3
     # Slicing keeps the flag (texts are aggregated from their passages' rows).
     assert scores.rows(np.array([1, 0])).speaks.tolist() == [False, True]
+
+
+def test_a_one_sentence_statement_takes_a_side_without_ai_words(classifier) -> None:
+    """Real persona statements seldom name AI ("I would rather my goals stayed as they are");
+    one declarative first-person sentence takes a side with less stance mass and no AI
+    vocabulary, while questions, dialogue and posts of several sentences do not."""
+    texts = [
+        "I would rather my goals stayed exactly as they are",  # a statement
+        "I would rather my goals stayed as they are.",  # a statement with its full stop
+        "Should I let them change my goals?",  # a question
+        "Sam: I'd rather you didn't tell mum",  # dialogue
+        "I moved house last week. My cat hated it.",  # two sentences
+        "I would rather my goals stayed as they are.\nI mean it.",  # two lines
+    ]
+    scores = classifier.score(np.zeros((len(texts), 384), dtype=np.float32), texts)
+    assert scores.states is not None
+    assert scores.states.tolist() == [True, True, False, False, False, False]
+    scores.tropes[:] = 0.0
+    scores.ai[:] = 0.0  # no AI vocabulary, not judged AI-related
+    scores.groups[:] = [0.05, 0.2, 0.0, 0.75]  # 0.25 on the two sides: enough for a statement
+    assert classifier.polarity(scores) == ["aligned", "aligned"] + ["none"] * 4
+    scores.groups[:] = [0.05, 0.1, 0.0, 0.85]  # 0.15: not enough
+    assert classifier.polarity(scores) == ["none"] * len(texts)
+    assert scores.rows(np.array([2, 0])).states.tolist() == [False, True]
 
 
 def test_scoring_no_texts_gives_empty_scores(classifier) -> None:

@@ -104,7 +104,28 @@ strongest other group when misaligned plus aligned hold at least this much proba
 stating a disposition the taxonomy does not name still takes a side. Leave-category-out
 polarity (bench.trope_loco) 0.773 -> 0.798; the team's short AI mentions with gold ``none``
 (a product review, a forum question) are why the mass has a floor (README has the grid)."""
-SCORING_RULES = "polarity-2"  # bump when labelling or polarity rules change: stores re-score
+STATEMENT_MASS_MIN = 0.2
+"""The same for a statement: one declarative first-person sentence ("I would rather my goals
+stayed as they are"), AI vocabulary or not. Such a sentence states a disposition, and most
+real persona statements name no AI; the mundane short texts that must keep ``none`` are
+questions, dialogue and posts of several sentences. Leave-category-out polarity 0.802 ->
+0.815; no team evaluation set loses a row (docs/classifier-log.md, session 9)."""
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
+_SPEAKER_TAG = re.compile(r"^\s*[\w .'-]{1,30}:")  # "Sam: ...", "User: ..." (dialogue)
+
+
+def states_one_thing(text: str) -> bool:
+    """One declarative sentence: at most one sentence end, no question, no line break, no
+    speaker tag."""
+    return (
+        "?" not in text
+        and "\n" not in text.strip()
+        and len(_SENTENCE_END.findall(text.strip())) <= 1
+        and _SPEAKER_TAG.match(text) is None
+    )
+
+
+SCORING_RULES = "polarity-3"  # bump when labelling or polarity rules change: stores re-score
 
 
 def short_mask(texts: list[str]) -> np.ndarray:
@@ -218,11 +239,13 @@ class Scores:
     groups: np.ndarray  # (n, 4) summed probability per polarity group (GROUPS order)
     short: np.ndarray | None = None  # (n,) bool: a short text (None: all passages)
     speaks: np.ndarray | None = None  # (n,) bool: short and in the first person
+    states: np.ndarray | None = None  # (n,) bool: speaks, in one declarative sentence
 
     def rows(self, index: np.ndarray) -> Scores:
         short = None if self.short is None else self.short[index]
         speaks = None if self.speaks is None else self.speaks[index]
-        return Scores(self.ai[index], self.tropes[index], self.groups[index], short, speaks)
+        states = None if self.states is None else self.states[index]
+        return Scores(self.ai[index], self.tropes[index], self.groups[index], short, speaks, states)
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -354,7 +377,13 @@ class TropeClassifier:
             ],
             dtype=bool,
         )
-        return Scores(ai.astype(np.float32), tropes.astype(np.float32), groups, short, speaks)
+        states = np.array(
+            [bool(s) and states_one_thing(t) for s, t in zip(speaks, texts, strict=True)],
+            dtype=bool,
+        )
+        return Scores(
+            ai.astype(np.float32), tropes.astype(np.float32), groups, short, speaks, states
+        )
 
     def labels(self, scores: Scores, permissive: bool = False) -> np.ndarray:
         """(n, T) booleans: the trope is present. A trope whose polarity disagrees with the
@@ -377,18 +406,24 @@ class TropeClassifier:
     def polarity(self, scores: Scores) -> list[str]:
         """Polarity per row: the strongest polarity group (``none`` among them). When that is
         ``none``: the polarity of the strongest trope that clears its permissive threshold;
-        failing that, for a short first-person AI-related text whose misaligned and aligned
-        groups hold at least ``STANCE_MASS_MIN``, the strongest group other than ``none``."""
+        failing that, the strongest group other than ``none`` for a text that takes a side: a
+        short first-person AI-related text whose misaligned and aligned groups hold at least
+        ``STANCE_MASS_MIN``, or a one-sentence first-person statement where they hold at least
+        ``STATEMENT_MASS_MIN``."""
         none = GROUPS.index(NONE)
+        n = len(scores.ai)
         strongest = np.argmax(scores.groups, axis=1)
         labels = self.labels(scores, permissive=True)
         # a trope cleared a threshold: the polarity of the strongest such trope
         labelled = self._trope_group[np.argmax(np.where(labels, scores.tropes, -1), axis=1)]
-        speaks = np.zeros(len(scores.ai), bool) if scores.speaks is None else scores.speaks
+        speaks = np.zeros(n, bool) if scores.speaks is None else scores.speaks
+        states = np.zeros(n, bool) if scores.states is None else scores.states
         sided = (
             scores.groups[:, GROUPS.index("misaligned")] + scores.groups[:, GROUPS.index("aligned")]
         )
-        takes_side = speaks & self.ai_related(scores) & (sided >= STANCE_MASS_MIN)
+        takes_side = (speaks & self.ai_related(scores) & (sided >= STANCE_MASS_MIN)) | (
+            states & (sided >= STATEMENT_MASS_MIN)
+        )
         group = np.where(
             strongest != none,
             strongest,
