@@ -103,7 +103,8 @@ STANCE_MASS_MIN = 0.3
 strongest other group when misaligned plus aligned hold at least this much probability: an AI
 stating a disposition the taxonomy does not name still takes a side. Leave-category-out
 polarity (bench.trope_loco) 0.773 -> 0.798; the team's short AI mentions with gold ``none``
-(a product review, a forum question) are why the mass has a floor (README has the grid)."""
+(a product review, a forum question) are why the mass has a floor (docs/classifier-log.md
+ has the grid)."""
 STATEMENT_MASS_MIN = 0.2
 """The same for a statement: one declarative first-person sentence ("I would rather my goals
 stayed as they are"), AI vocabulary or not. Such a sentence states a disposition, and most
