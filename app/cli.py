@@ -476,15 +476,41 @@ def evaluate(
     """Precision, recall and F1 per trope, polarity accuracy, AI relevance."""
     import json as jsonlib
 
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     from core.embedding import Embedder
     from core.tropes.classifier import load_classifier
     from queries.evaluation import evaluate as run_eval
 
     embedder = Embedder.from_settings(_settings())
     classifier = load_classifier()
+    # The bar goes to stderr, so `--json` output stays clean; it is drawn only on a terminal.
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeElapsedColumn(),
+    )
     for file in files:
         try:
-            result = run_eval(file, embedder, classifier, include_training, limit)
+            with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+                task = bar.add_task(file.name, total=None)
+
+                def advance(
+                    done: int, total: int, bar: Progress = bar, task: TaskID = task
+                ) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                result = run_eval(file, embedder, classifier, include_training, limit, advance)
         except TropescopeError as exc:
             _fail(exc)
         if as_json:

@@ -8,7 +8,7 @@ out (and counted), so figures are never in-sample.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,11 +105,19 @@ def _labelled(
 
 
 def _predict(
-    golds: list[Gold], encoder: Encoder, classifier: TropeClassifier, batch: int = 256
+    golds: list[Gold],
+    encoder: Encoder,
+    classifier: TropeClassifier,
+    batch: int = 256,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[TextResult]:
-    preds = []
+    preds: list[TextResult] = []
+    if progress is not None:
+        progress(0, len(golds))
     for start in range(0, len(golds), batch):
         preds += classify_texts([g.text for g in golds[start : start + batch]], encoder, classifier)
+        if progress is not None:
+            progress(len(preds), len(golds))
     return preds
 
 
@@ -119,9 +127,12 @@ def evaluate(
     classifier: TropeClassifier,
     include_training: bool = False,
     limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Evaluation:
+    """Score the labelled rows of ``path``; ``progress(done, total)`` is called after each
+    batch of rows (the command line draws a bar with it)."""
     golds, result = _labelled(path, classifier, include_training, limit)
-    preds = _predict(golds, encoder, classifier)
+    preds = _predict(golds, encoder, classifier, progress=progress)
     score_predictions(result, golds, preds, classifier.trope_ids)
     return result
 

@@ -83,3 +83,11 @@ def test_the_command_counts_rows_as_the_classifier_labels_them(tmp_path) -> None
     assert out["polarity_rows"] == 2 and out["polarity_accuracy"] == right / 2
     printed = cli("eval", str(path)).stdout
     assert "rows with no trope: 2" in printed
+    # the command's progress bar is fed per batch of rows, starting from zero
+    from queries.evaluation import evaluate
+
+    calls: list[tuple[int, int]] = []
+    direct = evaluate(
+        path, Embedder("cpu", 8), load_classifier(), progress=lambda d, t: calls.append((d, t))
+    )
+    assert calls == [(0, 4), (4, 4)] and direct.rows == 4
