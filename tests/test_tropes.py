@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from core.chunking import chunk_batch
-from core.tropes.classifier import GROUPS, NONE, load_classifier, negation_scope
+from core.tropes.classifier import GROUPS, NONE, load_classifier
+from core.tropes.features import negation_scope
 from core.tropes.taxonomy import builtin_taxonomy
 from core.tropes.texts import classify_texts
 

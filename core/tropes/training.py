@@ -21,15 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from core.chunking import chunk_batch
-from core.tropes.classifier import (
+from core.tropes.classifier import NO_VOCABULARY_EXPONENT, NONE, HeadWeights, text_key
+from core.tropes.features import (
     NGRAMS,
-    NO_VOCABULARY_EXPONENT,
-    NONE,
     TOKEN_PATTERN,
-    HeadWeights,
     negation_scope,
     short_mask,
-    text_key,
     vocabulary_feature,
 )
 from core.tropes.taxonomy import Taxonomy
