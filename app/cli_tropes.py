@@ -11,6 +11,9 @@ import typer
 from app.cli_common import StoreOpt, fail, make_console, scored_store, settings_for
 from core.errors import InvalidInput, TropescopeError
 
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_STATEMENTS = REPO.parent / "shared" / "evaldata" / "statements.jsonl"
+
 
 def add_trope(
     file: Annotated[
@@ -22,7 +25,6 @@ def add_trope(
     import json as jsonlib
 
     from core.embedding import Embedder
-    from core.errors import InvalidInput
     from core.store import Store
     from core.tropes.classifier import load_classifier
     from core.tropes.custom import CustomTropeSpec, add_custom_trope, with_custom
@@ -47,12 +49,6 @@ def add_trope(
     except TropescopeError as exc:
         fail(exc)
     typer.echo(f"added {spec.id}; taxonomy version {updated.version}")
-
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-DEFAULT_STATEMENTS = REPO.parent / "shared" / "evaldata" / "statements.jsonl"
 
 
 def train_head(
