@@ -263,6 +263,6 @@ def mentions_ai(text: str) -> bool:
 def mentions_ai_re(text: str) -> bool:
     """``mentions_ai`` without Hyperscan: a substring gate, then ``_PATTERN``."""
     lower = text.lower()
-    if not (lower.startswith(("ai", "agi", "asi")) or any(gate in lower for gate in _GATES)):
+    if not any(gate in lower for gate in _GATES):
         return False
     return _PATTERN.search(lower) is not None
